@@ -1,0 +1,33 @@
+# Two commands for a fresh machine: `make demo` (set up, get data, grade the examples) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install data clean
+
+demo: data
+	@echo "Data ready. Grading of the example submissions arrives with the grader (\`assn1 grade\`)."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+data: $(STAMP) data/problem1_Xy.pkl
+	$(BIN)/assn1 data verify
+
+# Offline look-alikes; use `$(BIN)/assn1 data fetch` instead for the course's real file.
+data/problem1_Xy.pkl: | $(STAMP)
+	$(BIN)/assn1 data generate
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "assn1 needs Python >= 3.10; set PYTHON=/path/to/python3.x"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,243 @@
+"""grading.yml, read once into frozen dataclasses.
+
+The dataclasses below are the schema: every key is required, an unknown key is an error, and
+each value must have the annotated type. Errors name the file and the dotted key in one line,
+before any notebook runs. Relative paths are resolved against the folder of grading.yml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from autograder.errors import ConfigError
+
+CONFIG_NAME = "grading.yml"
+
+
+@dataclass(frozen=True)
+class Question:
+    title: str
+    points: float
+    manual: bool
+
+
+@dataclass(frozen=True)
+class Problem:
+    title: str
+    points: float
+    questions: dict[str, Question]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    title: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_timeout_s: float
+    notebook_timeout_s: float
+    memory_mb: int
+    max_processes: int
+    cpu_time_s: float
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """Where a real data file can be downloaded, and the bytes it must have."""
+
+    url: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Download:
+    connect_timeout_s: float
+    retries: int
+
+
+@dataclass(frozen=True)
+class Problem1Generate:
+    """Parameters of the problem-1 look-alike: a sparse linear model with one weak signal."""
+
+    seed: int
+    n_rows: int
+    n_cols: int
+    n_strong: tuple[int, int]
+    strong_magnitude: tuple[float, float]
+    weak_magnitude: tuple[float, float]
+    sigma: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Problem1Data:
+    file: str
+    source: RemoteSource
+    generate: Problem1Generate
+
+
+@dataclass(frozen=True)
+class Data:
+    dir: Path
+    answer_key_dir: Path
+    download: Download
+    problem1: Problem1Data
+
+
+@dataclass(frozen=True)
+class Config:
+    assignment: Assignment
+    problems: dict[str, Problem]
+    limits: Limits
+    data: Data
+    path: Path = dataclasses.field(default=Path(CONFIG_NAME), compare=False)
+
+    @property
+    def total_points(self) -> float:
+        return sum(p.points for p in self.problems.values())
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate grading.yml; raise ConfigError naming the file and key on any problem."""
+    path = Path(path).resolve()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; pass --config PATH to a grading.yml.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: should hold a mapping of sections; got {type(raw).__name__}.")
+    config = _build(Config, raw, "", path)
+    config = dataclasses.replace(config, path=path, data=_resolve_paths(config.data, path.parent))
+    _check_semantics(config)
+    return config
+
+
+def find_config(start: str | Path = ".") -> Path:
+    """The grading.yml in `start` or the nearest folder above it."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {start} or any folder above it; run from the project folder or pass --config PATH."
+    )
+
+
+def _resolve_paths(data: Data, root: Path) -> Data:
+    return dataclasses.replace(
+        data, dir=(root / data.dir).resolve(), answer_key_dir=(root / data.answer_key_dir).resolve()
+    )
+
+
+def _check_semantics(config: Config) -> None:
+    """Checks the types can't express: positive limits, points that add up, checksum form."""
+    where = config.path
+    for name, problem in config.problems.items():
+        total = sum(q.points for q in problem.questions.values())
+        if abs(total - problem.points) > 1e-9:
+            raise ConfigError(
+                f"{where}: `problems.{name}` has points {problem.points:g} but its questions add up to {total:g}."
+            )
+        for qname, question in problem.questions.items():
+            if question.points < 0:
+                raise ConfigError(f"{where}: `problems.{name}.questions.{qname}.points` should be >= 0; got {question.points:g}.")
+    for field in dataclasses.fields(Limits):
+        value = getattr(config.limits, field.name)
+        if value <= 0:
+            raise ConfigError(f"{where}: `limits.{field.name}` should be a positive number; got {value}.")
+    source = config.data.problem1.source
+    if len(source.sha256) != 64 or any(c not in "0123456789abcdef" for c in source.sha256):
+        raise ConfigError(f"{where}: `data.problem1.source.sha256` should be 64 lowercase hex digits; got {source.sha256!r}.")
+    gen = config.data.problem1.generate
+    for field in ("n_strong", "strong_magnitude", "weak_magnitude", "sigma"):
+        low, high = getattr(gen, field)
+        if not 0 <= low <= high:
+            raise ConfigError(f"{where}: `data.problem1.generate.{field}` should be [low, high] with 0 <= low <= high; got [{low}, {high}].")
+
+
+def _build(tp: Any, value: Any, key: str, file: Path) -> Any:
+    """Turn a YAML value into an instance of the annotated type `tp`, or raise ConfigError."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build_dataclass(tp, value, key, file)
+    if origin in (Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(tp):
+            try:
+                return _build(option, value, key, file)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise errors[-1]
+    if origin is dict:
+        _, value_type = typing.get_args(tp)
+        _expect(isinstance(value, dict) and value, "a non-empty mapping", value, key, file)
+        return {str(k): _build(value_type, v, f"{key}.{k}", file) for k, v in value.items()}
+    if origin is tuple:
+        args = typing.get_args(tp)
+        _expect(isinstance(value, list) and len(value) == len(args), f"a list of {len(args)} values", value, key, file)
+        return tuple(_build(a, v, f"{key}[{i}]", file) for i, (a, v) in enumerate(zip(args, value)))
+    if tp is type(None):
+        _expect(value is None, "null", value, key, file)
+        return None
+    if tp is bool:
+        _expect(isinstance(value, bool), "true or false", value, key, file)
+        return value
+    if tp is int:
+        _expect(isinstance(value, int) and not isinstance(value, bool), "an integer", value, key, file)
+        return value
+    if tp is float:
+        _expect(isinstance(value, (int, float)) and not isinstance(value, bool), "a number", value, key, file)
+        return float(value)
+    if tp is str:
+        _expect(isinstance(value, str) and value != "", "a non-empty string", value, key, file)
+        return value
+    if tp is Path:
+        _expect(isinstance(value, str) and value != "", "a path", value, key, file)
+        return Path(value)
+    raise TypeError(f"config schema has an unsupported type {tp!r} at {key}")
+
+
+def _build_dataclass(cls: type, value: Any, key: str, file: Path) -> Any:
+    where = f"`{key}`" if key else "the top level"
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file}: {where} should be a mapping; got {_describe(value)}.")
+    hints = typing.get_type_hints(cls)
+    fields = [f for f in dataclasses.fields(cls) if f.name != "path"]
+    names = {f.name for f in fields}
+    unknown = sorted(set(map(str, value)) - names)
+    if unknown:
+        bad = f"{key}.{unknown[0]}" if key else unknown[0]
+        raise ConfigError(f"{file}: unknown key `{bad}`; expected one of: {', '.join(sorted(names))}.")
+    kwargs = {}
+    for f in fields:
+        sub = f"{key}.{f.name}" if key else f.name
+        if f.name not in value:
+            raise ConfigError(f"{file}: missing key `{sub}`.")
+        kwargs[f.name] = _build(hints[f.name], value[f.name], sub, file)
+    return cls(**kwargs)
+
+
+def _expect(ok: bool, wanted: str, value: Any, key: str, file: Path) -> None:
+    if not ok:
+        raise ConfigError(f"{file}: `{key}` should be {wanted}; got {_describe(value)}.")
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{text} ({type(value).__name__})"

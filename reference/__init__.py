@@ -1,0 +1,1 @@
+"""Instructor solutions for Assignment 1, one module per problem."""

@@ -1,0 +1,96 @@
+"""Shared fixtures: a private copy of grading.yml, a local HTTP file server, the course data."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from autograder.config import Config, load_config
+
+matplotlib.use("Agg")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_PROBLEM1 = PROJECT_ROOT.parent / "shared" / "data" / "problem1_Xy.pkl"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """The project's grading.yml copied into tmp_path, so data/ lands there."""
+    target = tmp_path / "grading.yml"
+    shutil.copyfile(PROJECT_ROOT / "grading.yml", target)
+    return target
+
+
+@pytest.fixture
+def config(config_file: Path) -> Config:
+    return load_config(config_file)
+
+
+@dataclass
+class FileServer:
+    """Serves one payload over HTTP on 127.0.0.1 with Range support and scripted faults."""
+
+    payload: bytes = b""
+    cut_after: list[int] = field(default_factory=list)  # per request, in order: bytes to send before dropping
+    ignore_range: bool = False
+    status: int = 200
+    requests: list[dict] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/problem1_Xy.pkl"
+
+
+def _handler(server_state: FileServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep test output clean
+            pass
+
+        def do_GET(self):
+            server_state.requests.append({"path": self.path, "range": self.headers.get("Range")})
+            if server_state.status != 200:
+                self.send_error(server_state.status)
+                return
+            body = server_state.payload
+            start = 0
+            rng = self.headers.get("Range")
+            if rng and not server_state.ignore_range:
+                start = int(rng.removeprefix("bytes=").split("-")[0])
+                if start >= len(body):
+                    self.send_error(416)
+                    return
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            else:
+                self.send_response(200)
+            chunk = body[start:]
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            if server_state.cut_after:
+                chunk = chunk[: server_state.cut_after.pop(0)]
+            self.wfile.write(chunk)
+            self.wfile.flush()
+            self.close_connection = True
+
+    return Handler
+
+
+@pytest.fixture
+def file_server():
+    state = FileServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
