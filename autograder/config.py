@@ -1,7 +1,8 @@
 """grading.yml, read once into frozen dataclasses.
 
-The dataclasses below are the schema: every key is required, an unknown key is an error, and
-each value must have the annotated type. Errors name the file and the dotted key in one line,
+The dataclasses below are the schema: every key is required unless its field has a default
+(tolerances, a question's checks), an unknown key is an error, and each value must have the
+annotated type. Errors name the file and the dotted key in one line,
 before any notebook runs. Relative paths are resolved against the folder of grading.yml.
 """
 
@@ -22,10 +23,22 @@ CONFIG_NAME = "grading.yml"
 
 
 @dataclass(frozen=True)
+class CheckSettings:
+    """Points, visibility and tolerances of one automatic check of a question."""
+
+    points: float
+    hidden: bool
+    rtol: float = 1e-6
+    atol: float = 0.0
+    params: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Question:
     title: str
     points: float
     manual: bool
+    checks: dict[str, CheckSettings] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class Limits:
     memory_mb: int
     max_processes: int
     cpu_time_s: float
+    probe_call_timeout_s: float
+    probe_budget_s: float
 
 
 @dataclass(frozen=True)
@@ -79,10 +94,21 @@ class Problem1Generate:
 
 
 @dataclass(frozen=True)
+class CourseKey:
+    """The answer key for the course's real file, whose truth is unknown: columns whose signal is
+    beyond doubt (`strong`, required in S_hat) and ones that may go either way (`plausible`)."""
+
+    strong: list[int]
+    plausible: list[int]
+
+
+@dataclass(frozen=True)
 class Problem1Data:
     file: str
     source: RemoteSource
     generate: Problem1Generate
+    course_key: CourseKey
+    strong_t: float
 
 
 @dataclass(frozen=True)
@@ -94,11 +120,21 @@ class Data:
 
 
 @dataclass(frozen=True)
+class Build:
+    """Where `assn1 build` reads the master notebook and writes what it makes."""
+
+    master: Path
+    student_dir: Path
+    dist_dir: Path
+
+
+@dataclass(frozen=True)
 class Config:
     assignment: Assignment
     problems: dict[str, Problem]
     limits: Limits
     data: Data
+    build: Build
     path: Path = dataclasses.field(default=Path(CONFIG_NAME), compare=False)
 
     @property
@@ -120,7 +156,13 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: should hold a mapping of sections; got {type(raw).__name__}.")
     config = _build(Config, raw, "", path)
-    config = dataclasses.replace(config, path=path, data=_resolve_paths(config.data, path.parent))
+    root = path.parent
+    config = dataclasses.replace(
+        config,
+        path=path,
+        data=_resolve_paths(config.data, root),
+        build=Build(*(root / getattr(config.build, f.name) for f in dataclasses.fields(Build))),
+    )
     _check_semantics(config)
     return config
 
@@ -153,20 +195,36 @@ def _check_semantics(config: Config) -> None:
                 f"{where}: `problems.{name}` has points {problem.points:g} but its questions add up to {total:g}."
             )
         for qname, question in problem.questions.items():
-            if question.points < 0:
-                raise ConfigError(f"{where}: `problems.{name}.questions.{qname}.points` should be >= 0; got {question.points:g}.")
+            _check_question(where, f"problems.{name}.questions.{qname}", question)
     for field in dataclasses.fields(Limits):
         value = getattr(config.limits, field.name)
         if value <= 0:
             raise ConfigError(f"{where}: `limits.{field.name}` should be a positive number; got {value}.")
     source = config.data.problem1.source
     if len(source.sha256) != 64 or any(c not in "0123456789abcdef" for c in source.sha256):
-        raise ConfigError(f"{where}: `data.problem1.source.sha256` should be 64 lowercase hex digits; got {source.sha256!r}.")
+        raise ConfigError(
+            f"{where}: `data.problem1.source.sha256` should be 64 lowercase hex digits; got {source.sha256!r}."
+        )
     gen = config.data.problem1.generate
     for field in ("n_strong", "strong_magnitude", "weak_magnitude", "sigma"):
         low, high = getattr(gen, field)
         if not 0 <= low <= high:
-            raise ConfigError(f"{where}: `data.problem1.generate.{field}` should be [low, high] with 0 <= low <= high; got [{low}, {high}].")
+            raise ConfigError(
+                f"{where}: `data.problem1.generate.{field}` should be [low, high] with 0 <= low <= high; got [{low}, {high}]."
+            )
+
+
+def _check_question(where: Path, key: str, question: Question) -> None:
+    if question.points < 0:
+        raise ConfigError(f"{where}: `{key}.points` should be >= 0; got {question.points:g}.")
+    if question.manual and question.checks:
+        raise ConfigError(f"{where}: `{key}` is manual, so it should have no `checks`.")
+    for cname, check in question.checks.items():
+        if check.points < 0 or check.rtol < 0 or check.atol < 0:
+            raise ConfigError(f"{where}: `{key}.checks.{cname}` should have points, rtol and atol >= 0.")
+    total = sum(c.points for c in question.checks.values())
+    if question.checks and abs(total - question.points) > 1e-9:
+        raise ConfigError(f"{where}: `{key}` has points {question.points:g} but its checks add up to {total:g}.")
 
 
 def _build(tp: Any, value: Any, key: str, file: Path) -> Any:
@@ -186,6 +244,10 @@ def _build(tp: Any, value: Any, key: str, file: Path) -> Any:
         _, value_type = typing.get_args(tp)
         _expect(isinstance(value, dict) and value, "a non-empty mapping", value, key, file)
         return {str(k): _build(value_type, v, f"{key}.{k}", file) for k, v in value.items()}
+    if origin is list:
+        (item_type,) = typing.get_args(tp)
+        _expect(isinstance(value, list), "a list", value, key, file)
+        return [_build(item_type, v, f"{key}[{i}]", file) for i, v in enumerate(value)]
     if origin is tuple:
         args = typing.get_args(tp)
         _expect(isinstance(value, list) and len(value) == len(args), f"a list of {len(args)} values", value, key, file)
@@ -200,6 +262,11 @@ def _build(tp: Any, value: Any, key: str, file: Path) -> Any:
         _expect(isinstance(value, int) and not isinstance(value, bool), "an integer", value, key, file)
         return value
     if tp is float:
+        if isinstance(value, str):  # YAML 1.1 reads 1e-6 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
         _expect(isinstance(value, (int, float)) and not isinstance(value, bool), "a number", value, key, file)
         return float(value)
     if tp is str:
@@ -226,6 +293,8 @@ def _build_dataclass(cls: type, value: Any, key: str, file: Path) -> Any:
     for f in fields:
         sub = f"{key}.{f.name}" if key else f.name
         if f.name not in value:
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+                continue
             raise ConfigError(f"{file}: missing key `{sub}`.")
         kwargs[f.name] = _build(hints[f.name], value[f.name], sub, file)
     return cls(**kwargs)

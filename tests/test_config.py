@@ -107,3 +107,33 @@ def test_find_config_says_what_to_do_when_absent(tmp_path):
         pytest.skip("a grading.yml exists above the temporary folder")
     with pytest.raises(ConfigError, match="pass --config PATH"):
         find_config(empty)
+
+
+def test_check_points_must_add_up_to_the_question(tmp_path):
+    message = _error_for(
+        tmp_path,
+        lambda raw: raw["problems"]["p2"]["questions"]["q2_3"]["checks"]["sample_size_scaling"].update(points=2),
+    )
+    assert "`problems.p2.questions.q2_3` has points 3 but its checks add up to 2" in message
+
+
+def test_manual_question_cannot_have_checks(tmp_path):
+    def edit(raw):
+        raw["problems"]["p2"]["questions"]["q2_1_derive"]["checks"] = {
+            "bandwidth_values": {"points": 2, "hidden": True}
+        }
+
+    assert "`problems.p2.questions.q2_1_derive` is manual, so it should have no `checks`" in _error_for(tmp_path, edit)
+
+
+def test_optional_tolerances_take_their_defaults():
+    config = load_config(PROJECT_ROOT / "grading.yml")
+    check = config.problems["p1"].questions["q1_2_S"].checks["support_format"]
+    assert (check.rtol, check.atol, check.params) == (1e-6, 0.0, {})
+
+
+def test_yaml_exponent_without_a_dot_reads_as_a_number(tmp_path):
+    path = _write_variant(tmp_path, lambda raw: None)
+    path.write_text(path.read_text().replace("rtol: 1.0e-06", "rtol: 1e-6", 1))
+    assert "rtol: 1e-6" in path.read_text()
+    load_config(path)

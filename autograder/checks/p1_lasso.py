@@ -1,0 +1,163 @@
+"""Checks for problem 1 (selected support, coefficient estimates, predictive risk)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograder.checks.spec import CheckConfig
+from autograder.results import CheckResult, failed, passed
+
+
+def _indices(observed: dict) -> list[int] | None:
+    values = observed.get("S_hat")
+    if not isinstance(values, list) or not all(isinstance(v, (int, float)) and float(v).is_integer() for v in values):
+        return None
+    return [int(v) for v in values]
+
+
+def check_support_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """S_hat is a non-empty collection of distinct 0-based column indices of X."""
+    p = key["n_cols"]
+    if observed.get("S_hat_error"):
+        return failed(cfg, f"`S_hat` could not be read: {observed['S_hat_error']}.")
+    if observed.get("S_hat_is_mask"):
+        return failed(
+            cfg, "`S_hat` is a boolean mask; give the selected column indices instead (e.g. np.flatnonzero(mask))."
+        )
+    S = _indices(observed)
+    if S is None:
+        return failed(
+            cfg, f"`S_hat` should be a list or array of integer column indices; got {observed.get('S_hat_repr')}."
+        )
+    if not S:
+        return failed(cfg, "`S_hat` is empty; the model has at least one nonzero coefficient.")
+    if len(set(S)) != len(S):
+        return failed(cfg, "`S_hat` lists a column more than once.")
+    if min(S) < 0 or max(S) >= p:
+        return failed(cfg, f"`S_hat` should hold 0-based indices between 0 and {p - 1}; got {min(S)}..{max(S)}.")
+    return passed(cfg, f"`S_hat` holds {len(S)} distinct column indices.")
+
+
+def check_support_recovery(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """S_hat contains every strong signal and no clear null; each error costs `per_error` of the points."""
+    S = _indices(observed)
+    if not S:
+        return failed(cfg, "`S_hat` is missing or not a list of column indices.")
+    strong, plausible = set(key["strong"]), set(key["strong"]) | set(key["plausible"])
+    missed = len(strong - set(S))
+    extra = len(set(S) - plausible)
+    errors = missed + extra
+    if errors == 0:
+        return passed(cfg, f"`S_hat` contains every strong signal and no clear null ({len(S)} columns).")
+    share = max(0.0, 1.0 - errors * cfg.params.get("per_error", 0.25))
+    parts = []
+    if missed:
+        parts.append(f"misses {missed} strong signal{'s' * (missed > 1)}")
+    if extra:
+        parts.append(f"includes {extra} column{'s' * (extra > 1)} with no clear signal")
+    return failed(cfg, f"`S_hat` {' and '.join(parts)}.", points=round(share * cfg.points, 6))
+
+
+def check_beta_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """beta_hat has one finite value per index of S_hat, or is a full vector of length p."""
+    S = _indices(observed)
+    beta = observed.get("beta_hat")
+    if observed.get("beta_hat_error") or not isinstance(beta, dict) or "error" in beta:
+        why = observed.get("beta_hat_error") or (beta or {}).get("error", "not set")
+        return failed(cfg, f"`beta_hat` should be a numeric array: {why}.")
+    values = np.asarray(beta["data"], dtype=float)
+    n = len(S) if S else None
+    if len(beta["shape"]) != 1 or values.size not in {n, key["n_cols"]}:
+        return failed(
+            cfg,
+            f"`beta_hat` should have one value per index of `S_hat` ({n}) or {key['n_cols']} values; got shape {tuple(beta['shape'])}.",
+        )
+    if not np.all(np.isfinite(values)):
+        return failed(cfg, "`beta_hat` contains NaN or infinite values.")
+    return passed(cfg, f"`beta_hat` has {values.size} finite values matching `S_hat`.")
+
+
+def beta_on_support(observed: dict, n_cols: int) -> dict[int, float] | None:
+    """beta_hat as {column: estimate} whether given in S_hat order or as a full length-p vector."""
+    S = _indices(observed)
+    beta = observed.get("beta_hat") or {}
+    if not S or "data" not in beta or len(beta["shape"]) != 1:
+        return None
+    values = [float(v) for v in beta["data"]]
+    if len(values) == len(S):
+        return dict(zip(S, values))
+    if len(values) == n_cols:
+        return {j: values[j] for j in S}
+    return None
+
+
+def check_beta_values(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """Each strong coefficient in S_hat is within z standard errors of the refit on the true support."""
+    estimates = beta_on_support(observed, key["n_cols"])
+    if estimates is None:
+        return failed(cfg, "`beta_hat` does not line up with `S_hat`, so its values can't be checked.")
+    z = cfg.params.get("z", 3.0)
+    strong = [int(j) for j in key["strong"]]
+    present = [j for j in strong if j in estimates]
+    if not present:
+        return failed(cfg, "`S_hat` contains none of the strong signals, so no coefficient can be checked.")
+    far = [j for j in present if abs(estimates[j] - key["beta"][str(j)]) > z * key["se"][str(j)]]
+    good = len(present) - len(far)
+    share = good / len(strong)
+    if far or len(present) < len(strong):
+        missing = len(strong) - len(present)
+        parts = []
+        if far:
+            parts.append(
+                f"{len(far)} strong coefficient{'s' * (len(far) != 1)} of `S_hat` {'are' if len(far) != 1 else 'is'} more than "
+                f"{z:g} standard errors from the least-squares estimate (shrunken lasso values?)"
+            )
+        if missing:
+            parts.append(
+                f"{missing} strong signal{'s are' if missing > 1 else ' is'} missing from `S_hat`, so not estimated"
+            )
+        return failed(cfg, "; ".join(parts) + ".", points=round(share * cfg.points, 6))
+    return passed(cfg, f"every strong coefficient is within {z:g} standard errors of the least-squares estimate.")
+
+
+def check_risk_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """risk_hat is a single finite, positive number (a mean of squared errors can't be negative)."""
+    value = observed.get("risk_hat")
+    if value is None:
+        return failed(cfg, f"`risk_hat` should be a number; got {observed.get('risk_hat_repr')}.")
+    if not math.isfinite(value):
+        return failed(cfg, f"`risk_hat` should be finite; got {value}.")
+    if value <= 0:
+        return failed(cfg, f"`risk_hat` should be positive (an expected squared error); got {value:.4g}.")
+    return passed(cfg, "`risk_hat` is a positive number.")
+
+
+def risk_band(s2: float, dof: int, alpha: float, allowance: float) -> tuple[float, float]:
+    """The (1 - alpha) sampling interval of a residual variance with `dof` degrees of freedom around
+    s2; the upper end widened by `allowance` for the extra error that selecting a model adds."""
+    from scipy.stats import chi2
+
+    return s2 * chi2.ppf(alpha / 2, dof) / dof, s2 * chi2.ppf(1 - alpha / 2, dof) / dof * (1 + allowance)
+
+
+def check_risk_band(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """risk_hat lies in the plausible band for E(Y - X beta_hat)^2 on this data."""
+    value = observed.get("risk_hat")
+    if value is None or not math.isfinite(value):
+        return failed(cfg, "`risk_hat` is not a finite number.")
+    low, high = risk_band(
+        key["s2"], key["dof"], cfg.params.get("alpha", 0.01), cfg.params.get("selection_allowance", 0.5)
+    )
+    if value < low:
+        return failed(
+            cfg,
+            f"`risk_hat` = {value:.4g} is below what any honest estimate of the squared prediction error gives here "
+            "(an unsquared mean residual, or an in-sample error of an over-fitted model?).",
+        )
+    if value > high:
+        return failed(
+            cfg, f"`risk_hat` = {value:.4g} is far above the prediction error a reasonable model reaches here."
+        )
+    return passed(cfg, f"`risk_hat` = {value:.4g} is in the plausible range.")

@@ -1,0 +1,158 @@
+"""Checks for problem 3 (closed form of alpha, Mercer kernel regression, kernels, lambdas)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograder.checks.compare import mismatch
+from autograder.checks.spec import CheckConfig
+from autograder.results import CheckResult, failed, passed
+
+
+def objective(K: np.ndarray, Y: np.ndarray, a: np.ndarray, lmbda: float) -> float:
+    """The penalized criterion of 3.1: ||Y - K a||^2 + lambda a^T K a."""
+    r = Y - K @ a
+    return float(r @ r + lmbda * a @ K @ a)
+
+
+def _vectors(observed: list[dict], cases: list[dict], name: str) -> tuple[list[np.ndarray], str | None]:
+    """Observed arrays as vectors of the case's length, or the first problem found."""
+    vectors = []
+    for i, (obs, case) in enumerate(zip(observed, cases)):
+        if "error" in obs:
+            return [], f"`{name}` raised on input {i + 1}: {obs['error']}"
+        n = len(case["Y"])
+        if obs["shape"] not in ([n], [n, 1]):
+            return [], f"`{name}` should return {n} coefficients; got shape {tuple(obs['shape'])}"
+        vectors.append(np.asarray(obs["data"], dtype=float))
+    return vectors, None
+
+
+def check_alpha_stationary(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """alpha_hat(K, Y, lmbda) zeroes the gradient of ||Y - K a||^2 + lambda a^T K a on each probed input."""
+    cases = key["cases"]
+    vectors, problem = _vectors(observed, cases, "alpha_hat")
+    if problem:
+        return failed(cfg, problem + ".")
+    worst = 0.0
+    for a, case in zip(vectors, cases):
+        K, Y, lmbda = np.asarray(case["K"]), np.asarray(case["Y"]), case["lmbda"]
+        gradient = 2 * (K @ K @ a + lmbda * K @ a - K @ Y)
+        scale = 2 * np.linalg.norm(K, 2) * np.linalg.norm(Y)
+        worst = max(worst, float(np.linalg.norm(gradient) / scale) if np.all(np.isfinite(a)) else math.inf)
+    if worst > cfg.rtol:
+        return failed(
+            cfg,
+            f"`alpha_hat` is not a minimizer: the objective's gradient there has relative size {worst:.2g} (rtol={cfg.rtol:g}).",
+        )
+    return passed(cfg, f"`alpha_hat` minimizes the objective on all {len(cases)} probed inputs.")
+
+
+def check_alpha_objective(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """alpha_hat reaches the minimal objective value (alpha need not be unique when K is singular)."""
+    cases = key["cases"]
+    vectors, problem = _vectors(observed, cases, "alpha_hat")
+    if problem:
+        return failed(cfg, problem + ".")
+    bad = []
+    for i, (a, case) in enumerate(zip(vectors, cases)):
+        K, Y = np.asarray(case["K"]), np.asarray(case["Y"])
+        value = objective(K, Y, a, case["lmbda"]) if np.all(np.isfinite(a)) else math.inf
+        best = case["best_objective"]
+        if not value <= best + cfg.rtol * abs(best) + cfg.atol:
+            bad.append(case["label"])
+    if bad:
+        return failed(cfg, f"`alpha_hat` does not minimize the objective for {', '.join(bad)} (rtol={cfg.rtol:g}).")
+    return passed(cfg, f"`alpha_hat` reaches the minimum objective on all {len(cases)} matrices, singular included.")
+
+
+def check_regress_shape(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """mercer_kernel_regress returns exactly shape (len(x),): a (m, 1) column broadcasts wrongly later."""
+    for i, (obs, case) in enumerate(zip(observed, key["cases"])):
+        m = len(case["x"])
+        if "error" in obs:
+            return failed(cfg, f"`mercer_kernel_regress` raised on input {i + 1}: {obs['error']}.")
+        if obs["shape"] != [m]:
+            return failed(
+                cfg,
+                f"`mercer_kernel_regress` should return shape ({m},) for {m} evaluation points; got {tuple(obs['shape'])}.",
+            )
+    return passed(cfg, f"`mercer_kernel_regress` returns shape (len(x),) on all {len(key['cases'])} inputs.")
+
+
+def check_regress_values(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """mercer_kernel_regress matches the expected fit for each probed kernel and lambda."""
+    bad = []
+    for obs, case, expected in zip(observed, key["cases"], key["expected"]):
+        label = case["label"]
+        if "error" in obs:
+            bad.append(f"{label}: raised {obs['error']}")
+            continue
+        if obs["shape"] != [len(case["x"])]:
+            bad.append(f"{label}: shape {tuple(obs['shape'])}")
+            continue
+        m = mismatch(obs["data"], expected, cfg.rtol, cfg.atol)
+        if m.n_bad:
+            bad.append(f"{label}: {m.describe(cfg.rtol, cfg.atol)}")
+    if bad:
+        return failed(cfg, f"`mercer_kernel_regress` is wrong for {len(bad)} / {len(key['cases'])} inputs; {bad[0]}.")
+    return passed(cfg, f"`mercer_kernel_regress` matches on all {len(key['cases'])} kernel/lambda inputs.")
+
+
+def check_regress_limits(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """With a tiny lambda the fit interpolates y at the data points; with a huge one it shrinks to 0."""
+    (tiny, huge), (c_tiny, c_huge) = observed, key["cases"]
+    for obs in (tiny, huge):
+        if "error" in obs:
+            return failed(cfg, f"`mercer_kernel_regress` raised: {obs['error']}.")
+        if len(obs["data"]) != len(c_tiny["x"]):
+            return failed(
+                cfg, f"`mercer_kernel_regress` returned {len(obs['data'])} values for {len(c_tiny['x'])} points."
+            )
+    y = np.asarray(c_tiny["y"])
+    m = mismatch(tiny["data"], y, cfg.rtol, cfg.atol)
+    if m.n_bad:
+        return failed(
+            cfg,
+            f"with lambda={c_tiny['lmbda']:g} the fit at the data points should reproduce y: {m.describe(cfg.rtol, cfg.atol)}.",
+        )
+    size = float(np.max(np.abs(huge["data"])))
+    if not size <= cfg.params.get("shrink", 0.01) * float(np.max(np.abs(y))):
+        return failed(
+            cfg, f"with lambda={c_huge['lmbda']:g} the fit should shrink towards 0; its largest value is {size:.3g}."
+        )
+    return passed(cfg, "`mercer_kernel_regress` interpolates as lambda -> 0 and shrinks as lambda grows.")
+
+
+def check_kernels_valid(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """kernel1 and kernel2 are symmetric, give positive semi-definite Gram matrices, and differ."""
+    grams = {}
+    for name in ("kernel1", "kernel2"):
+        obs = observed[name]
+        if "error" in obs:
+            return failed(cfg, f"`{name}` could not be evaluated: {obs['error']}.")
+        G = np.asarray(obs["data"], dtype=float).reshape(obs["shape"])
+        scale = max(float(np.max(np.abs(G))), 1e-300)
+        if not np.allclose(G, G.T, rtol=0, atol=cfg.atol * scale):
+            return failed(cfg, f"`{name}` is not symmetric: k(a, b) != k(b, a) on random points.")
+        smallest = float(np.linalg.eigvalsh((G + G.T) / 2).min())
+        if smallest < -cfg.rtol * scale:
+            return failed(
+                cfg,
+                f"`{name}` is not positive semi-definite: its Gram matrix on random points has eigenvalue {smallest:.2g}.",
+            )
+        grams[name] = G
+    if np.allclose(grams["kernel1"], grams["kernel2"], rtol=1e-9, atol=0):
+        return failed(cfg, "`kernel1` and `kernel2` are the same kernel; the problem asks for two different ones.")
+    return passed(cfg, "`kernel1` and `kernel2` are symmetric, positive semi-definite and different.")
+
+
+def check_lambdas_chosen(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """lambda_hat_1 and lambda_hat_2 are set to positive finite numbers."""
+    for name in ("lambda_hat_1", "lambda_hat_2"):
+        value = observed.get(name)
+        if value is None or not math.isfinite(value) or value <= 0:
+            return failed(cfg, f"`{name}` should be a positive number; got {observed.get(name + '_repr', value)}.")
+    return passed(cfg, "`lambda_hat_1` and `lambda_hat_2` are positive numbers.")

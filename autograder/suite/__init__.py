@@ -1,0 +1,13 @@
+"""The assignment's content: for each automatic check, which answers it reads, how the grader
+builds its key, how the answers are probed in the student's kernel, and which check judges them.
+
+The engine only sees `ITEMS`; adding a problem means adding a module here and its checks in
+grading.yml.
+"""
+
+from __future__ import annotations
+
+from autograder.suite import p1_lasso, p2_bandwidth, p3_mercer
+from autograder.suite.item import Item
+
+ITEMS: dict[str, Item] = {item.id: item for module in (p1_lasso, p2_bandwidth, p3_mercer) for item in module.ITEMS}

@@ -1,0 +1,42 @@
+"""One automatic check of a question, with everything needed to run it on either side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class KeyContext:
+    """What key builders may read (grader side only): a seeded generator and the data files."""
+
+    rng: np.random.Generator
+    data_dir: Path
+    answer_key_dir: Path
+    problem1_file: str
+    course_sha256: str
+    course_key: dict
+    strong_t: float
+
+
+@dataclass(frozen=True)
+class Item:
+    """question.name identifies the check; `answers` are the notebook names it reads.
+
+    make_key runs in the grader (it may use the reference solutions); probe runs in the student's
+    kernel and returns plain data; check compares the two, in the grader or in the kernel.
+    """
+
+    question: str
+    name: str
+    answers: tuple[str, ...]
+    make_key: Callable[[KeyContext], dict]
+    probe: Callable[[dict, dict], Any]
+    check: Callable[..., Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.question}.{self.name}"

@@ -1,0 +1,82 @@
+"""Problem 1 items: S_hat, beta_hat and risk_hat against a key built from the data and its truth.
+
+On generated data the truth is in the answer key: strong signals are true coefficients whose
+least-squares t-statistic reaches `strong_t`, the other true ones are plausible. On the course's
+real file the split comes from grading.yml (`data.problem1.course_key`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.checks import p1_lasso as checks
+from autograder.probes.p1_lasso import probe_answers
+from autograder.suite.item import Item, KeyContext
+
+
+def _ols(X: np.ndarray, y: np.ndarray, support: list[int]) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Least squares with intercept on `support`: coefficients, standard errors, residual variance, dof."""
+    design = np.column_stack([np.ones(len(y)), X[:, support]])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    dof = len(y) - design.shape[1]
+    s2 = float(resid @ resid / dof)
+    se = np.sqrt(s2 * np.diag(np.linalg.inv(design.T @ design)))
+    return coef[1:], se[1:], s2, dof
+
+
+def problem1_key(ctx: KeyContext) -> dict:
+    """Strong and plausible columns, refit coefficients with standard errors, and the noise variance."""
+    from autograder.data import problem1
+    from autograder.data.checksum import sha256_file
+
+    path = ctx.data_dir / ctx.problem1_file
+    X, y = problem1.load_xy(path)
+    digest = sha256_file(path)
+    if digest == ctx.course_sha256:
+        strong, plausible = list(ctx.course_key["strong"]), list(ctx.course_key["plausible"])
+    else:
+        truth = problem1.read_key(ctx.answer_key_dir / problem1.KEY_NAME)
+        if truth.data_sha256 != digest:
+            raise ValueError(
+                f"{ctx.answer_key_dir / problem1.KEY_NAME} was made for another {path.name}; run `assn1 data generate`."
+            )
+        support = list(truth.support)
+        design = np.column_stack([np.ones(len(y)), X[:, support]])
+        se_true = truth.sigma * np.sqrt(np.diag(np.linalg.inv(design.T @ design)))[1:]
+        t = np.abs(np.array(truth.beta)[support]) / se_true
+        strong = [j for j, tj in zip(support, t) if tj >= ctx.strong_t]
+        plausible = [j for j in support if j not in strong]
+    columns = sorted(strong + plausible)
+    coef, se, s2, dof = _ols(X, y, columns)
+    return {
+        "n_cols": int(X.shape[1]),
+        "strong": strong,
+        "plausible": plausible,
+        "beta": {str(j): float(b) for j, b in zip(columns, coef)},
+        "se": {str(j): float(s) for j, s in zip(columns, se)},
+        "s2": s2,
+        "dof": dof,
+    }
+
+
+def _format_key(ctx: KeyContext) -> dict:
+    return {"n_cols": 50}
+
+
+def _probe(answers: dict, key: dict) -> dict:
+    return probe_answers(**{k: v for k, v in answers.items() if k in ANSWERS})
+
+
+ANSWERS = ("S_hat", "beta_hat", "risk_hat")
+
+ITEMS = [
+    Item("q1_2_S", "support_format", ANSWERS, make_key=_format_key, probe=_probe, check=checks.check_support_format),
+    Item(
+        "q1_2_S", "support_recovery", ANSWERS, make_key=problem1_key, probe=_probe, check=checks.check_support_recovery
+    ),
+    Item("q1_2_beta", "beta_format", ANSWERS, make_key=_format_key, probe=_probe, check=checks.check_beta_format),
+    Item("q1_2_beta", "beta_values", ANSWERS, make_key=problem1_key, probe=_probe, check=checks.check_beta_values),
+    Item("q1_2_risk", "risk_format", ANSWERS, make_key=_format_key, probe=_probe, check=checks.check_risk_format),
+    Item("q1_2_risk", "risk_band", ANSWERS, make_key=problem1_key, probe=_probe, check=checks.check_risk_band),
+]

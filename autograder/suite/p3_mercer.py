@@ -1,0 +1,181 @@
+"""Problem 3 items: alpha_hat on chosen matrices, the regression function, the kernels, the lambdas."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.checks import p3_mercer as checks
+from autograder.probes.calls import to_number
+from autograder.probes.p3_mercer import GRADER_KERNELS, gaussian, gram, probe_alpha, probe_regress
+from autograder.suite.item import Item, KeyContext
+
+REGRESS_NAMES = ("mercer_kernel_regress", "mercere_kernel_regress")
+
+
+def regress_function(answers: dict):
+    """The student's regression function under either spelling the assignment uses."""
+    for name in REGRESS_NAMES:
+        if answers.get(name) is not None:
+            return answers[name]
+    return None
+
+
+def _psd(rng: np.random.Generator, n: int, rank: int) -> np.ndarray:
+    A = rng.standard_normal((n, rank))
+    return A @ A.T
+
+
+def _alpha_cases(rng: np.random.Generator, kinds: tuple[str, ...]) -> list[dict]:
+    cases = []
+    for kind in kinds:
+        n = 12
+        if kind == "well-conditioned":
+            K = _psd(rng, n, n) + n * np.eye(n)
+        elif kind == "ill-conditioned":
+            x = np.sort(rng.uniform(-1, 1, n))
+            K = np.exp(-((x[:, None] - x[None, :]) ** 2) / (2 * 2.0**2))
+        else:  # singular: rank 3
+            K = _psd(rng, n, 3)
+        for lmbda in (0.01, 1.0):
+            cases.append(
+                {
+                    "label": f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} K with lambda={lmbda:g}",
+                    "K": K.tolist(),
+                    "Y": rng.standard_normal(n).tolist(),
+                    "lmbda": lmbda,
+                }
+            )
+    return cases
+
+
+def _alpha_objective_key(ctx: KeyContext) -> dict:
+    from reference import p3_mercer as ref
+
+    cases = _alpha_cases(ctx.rng, ("well-conditioned", "ill-conditioned", "singular"))
+    for case in cases:
+        K, Y = np.array(case["K"]), np.array(case["Y"])
+        case["best_objective"] = checks.objective(K, Y, ref.alpha_hat(K, Y, case["lmbda"]), case["lmbda"])
+    return {"cases": cases}
+
+
+def _regress_cases(
+    rng: np.random.Generator, kernels: list[str], lmbdas: list[float], n: int = 30, m: int = 37
+) -> list[dict]:
+    cases = []
+    for kernel in kernels:
+        for lmbda in lmbdas:
+            X = np.sort(rng.uniform(-1, 1, n))
+            cases.append(
+                {
+                    "label": f"kernel {kernel}, lambda={lmbda:g}",
+                    "kernel": kernel,
+                    "X": X.tolist(),
+                    "y": (3 * X**2 + 0.25 * rng.standard_normal(n)).tolist(),
+                    "x": np.linspace(-1, 1, m).tolist(),
+                    "lmbda": lmbda,
+                }
+            )
+    return cases
+
+
+def _probe_regress_cases(answers: dict, key: dict) -> list[dict]:
+    regress = regress_function(answers)
+    timeout = key["limits"]["call_s"]
+    return [probe_regress(regress, GRADER_KERNELS[c["kernel"]], [c], timeout)[0] for c in key["cases"]]
+
+
+def _regress_values_key(ctx: KeyContext) -> dict:
+    from reference import p3_mercer as ref
+
+    cases = _regress_cases(ctx.rng, list(GRADER_KERNELS), [0.01, 0.1, 1.0])
+    expected = [
+        ref.mercer_kernel_regress(
+            GRADER_KERNELS[c["kernel"]], np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
+        ).tolist()
+        for c in cases
+    ]
+    return {"cases": cases, "expected": expected}
+
+
+def _limits_key(ctx: KeyContext) -> dict:
+    X = np.linspace(-1, 1, 15)
+    y = (3 * X**2 + 0.25 * ctx.rng.standard_normal(15)).tolist()
+    base = {"kernel": "narrow-gaussian", "X": X.tolist(), "y": y, "x": X.tolist()}
+    return {"cases": [{**base, "lmbda": 1e-10, "label": "tiny lambda"}, {**base, "lmbda": 1e8, "label": "huge lambda"}]}
+
+
+def _probe_limits(answers: dict, key: dict) -> list[dict]:
+    return probe_regress(regress_function(answers), gaussian(0.05), key["cases"], key["limits"]["call_s"])
+
+
+def _probe_kernels(answers: dict, key: dict) -> dict:
+    timeout = key["limits"]["call_s"]
+    return {name: gram(answers.get(name), key["points"], key["points"], timeout) for name in ("kernel1", "kernel2")}
+
+
+def _probe_lambdas(answers: dict, key: dict) -> dict:
+    out = {}
+    for name in ("lambda_hat_1", "lambda_hat_2"):
+        out[name] = to_number(answers.get(name))
+        out[name + "_repr"] = repr(answers.get(name))[:40]
+    return out
+
+
+ITEMS = [
+    Item(
+        "q3_1",
+        "alpha_stationary",
+        ("alpha_hat",),
+        make_key=lambda ctx: {"cases": _alpha_cases(ctx.rng, ("well-conditioned",))},
+        probe=lambda answers, key: probe_alpha(answers.get("alpha_hat"), key["cases"], key["limits"]["call_s"]),
+        check=checks.check_alpha_stationary,
+    ),
+    Item(
+        "q3_1",
+        "alpha_objective",
+        ("alpha_hat",),
+        make_key=_alpha_objective_key,
+        probe=lambda answers, key: probe_alpha(answers.get("alpha_hat"), key["cases"], key["limits"]["call_s"]),
+        check=checks.check_alpha_objective,
+    ),
+    Item(
+        "q3_2",
+        "regress_shape",
+        REGRESS_NAMES,
+        make_key=lambda ctx: {"cases": _regress_cases(ctx.rng, ["gaussian(0.3)"], [0.1])},
+        probe=_probe_regress_cases,
+        check=checks.check_regress_shape,
+    ),
+    Item(
+        "q3_2",
+        "regress_limits",
+        REGRESS_NAMES,
+        make_key=_limits_key,
+        probe=_probe_limits,
+        check=checks.check_regress_limits,
+    ),
+    Item(
+        "q3_2",
+        "regress_values",
+        REGRESS_NAMES,
+        make_key=_regress_values_key,
+        probe=_probe_regress_cases,
+        check=checks.check_regress_values,
+    ),
+    Item(
+        "q3_2_kernels",
+        "kernels_valid",
+        ("kernel1", "kernel2"),
+        make_key=lambda ctx: {"points": np.sort(ctx.rng.uniform(-1, 1, 25)).tolist()},
+        probe=_probe_kernels,
+        check=checks.check_kernels_valid,
+    ),
+    Item(
+        "q3_3",
+        "lambdas_chosen",
+        ("lambda_hat_1", "lambda_hat_2"),
+        make_key=lambda ctx: {},
+        probe=_probe_lambdas,
+        check=checks.check_lambdas_chosen,
+    ),
+]

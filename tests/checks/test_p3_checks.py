@@ -1,0 +1,353 @@
+"""Problem 3 checks: the reference passes, planted single faults fail the intended check with its message.
+
+Answers go through the item's probe and check with the settings of a private copy of grading.yml.
+Expected numbers (eigenvalues, counts of wrong inputs) are computed here from the key's inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.checks.spec import CheckConfig
+from autograder.config import load_config
+from autograder.data import problem1
+from autograder.keys import build_bundle
+from autograder.suite import ITEMS
+from reference import p3_mercer as ref
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+ALL_P3 = (
+    "q3_1.alpha_stationary",
+    "q3_1.alpha_objective",
+    "q3_2.regress_shape",
+    "q3_2.regress_limits",
+    "q3_2.regress_values",
+    "q3_2_kernels.kernels_valid",
+    "q3_3.lambdas_chosen",
+)
+REGRESS = ("q3_2.regress_shape", "q3_2.regress_limits", "q3_2.regress_values")
+REFERENCE = {
+    "alpha_hat": ref.alpha_hat,
+    "mercer_kernel_regress": ref.mercer_kernel_regress,
+    "kernel1": ref.kernel1,
+    "kernel2": ref.kernel2,
+    "lambda_hat_1": 0.01,  # any positive numbers: the choice itself is graded by hand
+    "lambda_hat_2": 3.5,
+}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> dict:
+    """All keys and settings from a private grading.yml, round-tripped through JSON as shipped."""
+    folder = tmp_path_factory.mktemp("p3_checks")
+    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
+    config = load_config(folder / "grading.yml")
+    problem1.generate(config)  # build_bundle(include_hidden=True) builds problem 1's keys as well
+    return json.loads(json.dumps(build_bundle(config, include_hidden=True)))
+
+
+@pytest.fixture(scope="module")
+def run(bundle):
+    """run(check_id, **answers): probe the answers and judge them, as the engine does."""
+
+    def run(check_id: str, **answers):
+        item = ITEMS[check_id]
+        key = bundle["keys"][check_id]
+        observed = item.probe(answers, key)
+        return item.check(observed, key, cfg=CheckConfig(**bundle["configs"][check_id]))
+
+    return run
+
+
+def expect(result, status: str, points: float, *phrases: str) -> None:
+    """The result has this status and points, and its message contains every phrase."""
+    assert result.status == status, result.message
+    assert result.points == pytest.approx(points), result.message
+    for phrase in phrases:
+        assert phrase in result.message, f"{phrase!r} not in {result.message!r}"
+
+
+def max_points(bundle: dict, check_id: str) -> float:
+    return bundle["configs"][check_id]["points"]
+
+
+def shown_at_3_decimals(message: str, values) -> list[float]:
+    """The values whose first 3 decimals appear in `message` (as a number, or the start of a longer one)."""
+    numbers = re.findall(r"\d+(?:\.\d+)?", message)
+    return [
+        v for v in values if math.isfinite(v) and abs(v) >= 1e-3 and any(t.startswith(f"{abs(v):.3f}") for t in numbers)
+    ]
+
+
+# Student-style answers.
+
+
+def gram_by_loops(kernel, A, B):
+    return np.array([[kernel(a, b) for b in B] for a in A], dtype=float)
+
+
+def regress_with(solve_alpha):
+    """A regression function written the starter's way around a given alpha solver."""
+
+    def mercer_kernel_regress(kernel, X, y, x, lmbda):
+        K = np.column_stack([kernel(X, xj) for xj in X])
+        k = np.column_stack([kernel(x, xj) for xj in X])
+        return k @ solve_alpha(K, y, lmbda)
+
+    return mercer_kernel_regress
+
+
+def alpha_inverse(K, Y, lmbda):
+    return np.linalg.inv(K + lmbda * np.eye(len(K))) @ Y
+
+
+def alpha_without_identity(K, Y, lmbda):
+    return np.linalg.solve(K + lmbda, Y)  # adds lmbda to every entry, not to the diagonal
+
+
+def alpha_without_penalty(K, Y, lmbda):
+    return np.linalg.solve(K, Y)
+
+
+def scalar_gaussian(x, y):
+    return math.exp(-((x - y) ** 2) / 2)
+
+
+# --- the reference and valid alternatives pass -------------------------------------------------
+
+
+@pytest.mark.parametrize("check_id", ALL_P3)
+def test_reference_passes_with_full_points(run, bundle, check_id):
+    result = run(check_id, **REFERENCE)
+    expect(result, "passed", max_points(bundle, check_id))
+    assert result.check_id == check_id and result.max_points == max_points(bundle, check_id)
+
+
+@pytest.mark.parametrize("check_id", ["q3_1.alpha_stationary", "q3_1.alpha_objective"])
+def test_alpha_by_explicit_inverse_passes(run, bundle, check_id):
+    """Three real solutions use np.linalg.inv(K + lmbda I) @ Y: identical at these sizes."""
+    expect(run(check_id, alpha_hat=alpha_inverse), "passed", max_points(bundle, check_id))
+
+
+@pytest.mark.parametrize("check_id", REGRESS)
+def test_regression_by_inverse_and_the_misspelled_name_passes(run, bundle, check_id):
+    """The assignment itself spells the name `mercere_kernel_regress` in one place."""
+    result = run(check_id, mercere_kernel_regress=regress_with(alpha_inverse))
+    expect(result, "passed", max_points(bundle, check_id))
+
+
+def test_alpha_returned_as_a_column_is_accepted(run, bundle):
+    result = run("q3_1.alpha_objective", alpha_hat=lambda K, Y, l: ref.alpha_hat(K, Y, l).reshape(-1, 1))
+    expect(result, "passed", 1.0, "singular included")
+
+
+# --- 3.1: alpha_hat ------------------------------------------------------------------------------
+
+
+def test_alpha_without_the_identity_is_not_a_minimizer(run, bundle):
+    result = run("q3_1.alpha_stationary", alpha_hat=alpha_without_identity)
+    expect(result, "failed", 0.0, "`alpha_hat` is not a minimizer", "gradient there has relative size", "rtol=1e-08")
+    result = run("q3_1.alpha_objective", alpha_hat=alpha_without_identity)
+    expect(
+        result, "failed", 0.0, "`alpha_hat` does not minimize the objective for", "a well-conditioned K with lambda=1"
+    )
+
+
+def test_alpha_without_penalty_is_not_a_minimizer(run, bundle):
+    # At a = K^-1 Y the gradient 2 K[(K + lambda I) a - Y] is 2 lambda K K^-1 Y = 2 lambda Y, not 0.
+    key = bundle["keys"]["q3_1.alpha_stationary"]
+    worst = max(
+        np.linalg.norm(2 * c["lmbda"] * np.array(c["Y"])) / (2 * np.linalg.norm(c["K"], 2) * np.linalg.norm(c["Y"]))
+        for c in key["cases"]
+    )
+    result = run("q3_1.alpha_stationary", alpha_hat=alpha_without_penalty)
+    expect(result, "failed", 0.0, f"relative size {worst:.2g}")
+    result = run("q3_1.alpha_objective", alpha_hat=alpha_without_penalty)
+    expect(result, "failed", 0.0, "a singular K with lambda=0.01", "a singular K with lambda=1")
+
+
+def test_alpha_stub_is_reported(run, bundle):
+    def alpha_hat(K, Y, lmbda):
+        raise NotImplementedError("fill in")
+
+    result = run("q3_1.alpha_stationary", alpha_hat=alpha_hat)
+    expect(result, "failed", 0.0, "`alpha_hat` raised on input 1: NotImplementedError: fill in")
+
+
+def test_alpha_of_the_wrong_length_is_reported(run, bundle):
+    result = run("q3_1.alpha_objective", alpha_hat=lambda K, Y, l: ref.alpha_hat(K, Y, l)[:-1])
+    expect(result, "failed", 0.0, "`alpha_hat` should return 12 coefficients; got shape (11,)")
+
+
+# --- 3.2: the regression function ----------------------------------------------------------------
+
+
+def test_column_output_fails_the_shape_check_naming_the_shape(run, bundle):
+    m = len(bundle["keys"]["q3_2.regress_shape"]["cases"][0]["x"])
+
+    def column(kernel, X, y, x, lmbda):
+        return ref.mercer_kernel_regress(kernel, X, y, x, lmbda).reshape(-1, 1)
+
+    expect(
+        run("q3_2.regress_shape", mercer_kernel_regress=column),
+        "failed",
+        0.0,
+        f"should return shape ({m},) for {m} evaluation points; got ({m}, 1)",
+    )
+    expect(
+        run("q3_2.regress_values", mercer_kernel_regress=column),
+        "failed",
+        0.0,
+        "is wrong for 9 / 9 inputs",
+        f"shape ({m}, 1)",
+    )
+
+
+def test_regression_with_a_fixed_lambda_fails_limits_and_values(run, bundle):
+    def fixed(kernel, X, y, x, lmbda):
+        return ref.mercer_kernel_regress(kernel, X, y, x, 1.0)
+
+    cases = bundle["keys"]["q3_2.regress_values"]["cases"]
+    wrong = sum(c["lmbda"] != 1.0 for c in cases)  # right by accident where lambda is 1
+    expect(run("q3_2.regress_shape", mercer_kernel_regress=fixed), "passed", 1.0)
+    expect(
+        run("q3_2.regress_limits", mercer_kernel_regress=fixed),
+        "failed",
+        0.0,
+        "with lambda=1e-10 the fit at the data points should reproduce y",
+    )
+    expect(
+        run("q3_2.regress_values", mercer_kernel_regress=fixed),
+        "failed",
+        0.0,
+        f"is wrong for {wrong} / {len(cases)} inputs",
+    )
+
+
+def test_regression_without_penalty_does_not_shrink(run, bundle):
+    result = run("q3_2.regress_limits", mercer_kernel_regress=regress_with(alpha_without_penalty))
+    expect(result, "failed", 0.0, "with lambda=1e+08 the fit should shrink towards 0")
+
+
+def test_regression_without_the_identity_fails_values(run, bundle):
+    result = run("q3_2.regress_values", mercer_kernel_regress=regress_with(alpha_without_identity))
+    expect(result, "failed", 0.0, "`mercer_kernel_regress` is wrong for", "entries differ")
+
+
+# --- 3.2: the kernels ----------------------------------------------------------------------------
+
+
+def test_asymmetric_kernel_is_named(run, bundle):
+    result = run("q3_2_kernels.kernels_valid", kernel1=ref.kernel1, kernel2=lambda x, y: np.exp(-((x - 2 * y) ** 2)))
+    expect(result, "failed", 0.0, "`kernel2` is not symmetric")
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [lambda x, y: -np.abs(x - y), lambda x, y: np.sin(x + y)],
+    ids=["minus-abs-difference", "sin-of-sum"],
+)
+def test_symmetric_kernel_that_is_not_psd_reports_its_eigenvalue(run, bundle, kernel):
+    points = np.array(bundle["keys"]["q3_2_kernels.kernels_valid"]["points"])
+    smallest = np.linalg.eigvalsh(kernel(points[:, None], points[None, :])).min()
+    assert smallest < -1e-3
+    result = run("q3_2_kernels.kernels_valid", kernel1=kernel, kernel2=ref.kernel2)
+    expect(result, "failed", 0.0, "`kernel1` is not positive semi-definite", f"eigenvalue {smallest:.2g}")
+
+
+def test_the_same_kernel_twice_fails(run, bundle):
+    result = run("q3_2_kernels.kernels_valid", kernel1=ref.kernel1, kernel2=ref.gaussian_kernel(0.5))
+    expect(result, "failed", 0.0, "are the same kernel")
+
+
+@pytest.mark.parametrize(
+    "kernel1",
+    [scalar_gaussian, lambda A, B: np.exp(-(np.subtract.outer(A, B) ** 2)), lambda x, y: (1 + x * y) ** 2],
+    ids=["scalars-with-math-exp", "outer-difference", "polynomial"],
+)
+def test_other_calling_conventions_and_kernels_pass(run, bundle, kernel1):
+    result = run("q3_2_kernels.kernels_valid", kernel1=kernel1, kernel2=ref.kernel2)
+    expect(result, "passed", 2.0, "symmetric, positive semi-definite and different")
+
+
+def test_kernel_that_raises_is_reported(run, bundle):
+    def kernel2(x, y):
+        raise NotImplementedError
+
+    result = run("q3_2_kernels.kernels_valid", kernel1=ref.kernel1, kernel2=kernel2)
+    expect(result, "failed", 0.0, "`kernel2` could not be evaluated: no calling convention worked")
+
+
+def test_kernel_of_the_difference_passes(run, bundle):
+    result = run("q3_2_kernels.kernels_valid", kernel1=lambda d: np.exp(-(d**2) / 2), kernel2=ref.kernel2)
+    expect(result, "passed", 2.0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the regression is only probed with the grader's two-argument kernels; "
+    "a correct regression written for the student's own k(d) kernels raises TypeError",
+)
+def test_regression_written_for_difference_kernels_passes_with_its_own_kernels(run, bundle):
+    def mercer_kernel_regress(kernel, X, y, x, lmbda):
+        K = kernel(X[:, None] - X[None, :])
+        return kernel(x[:, None] - X[None, :]) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+    answers = {
+        "mercer_kernel_regress": mercer_kernel_regress,
+        "kernel1": lambda d: np.exp(-(d**2) / 2),
+        "kernel2": lambda d: np.exp(-np.abs(d)),
+    }
+    expect(run("q3_2.regress_shape", **answers), "passed", 1.0)
+
+
+# --- 3.3: the lambdas ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, shown", [(0, "got 0."), (-0.5, "got -0.5."), (..., "got Ellipsis."), (float("nan"), "got nan.")]
+)
+def test_lambda_that_is_not_a_positive_number_fails(run, bundle, value, shown):
+    result = run("q3_3.lambdas_chosen", lambda_hat_1=value, lambda_hat_2=0.1)
+    expect(result, "failed", 0.0, "`lambda_hat_1` should be a positive number", shown)
+
+
+def test_unset_second_lambda_fails(run, bundle):
+    result = run("q3_3.lambdas_chosen", lambda_hat_1=1e-3)
+    expect(result, "failed", 0.0, "`lambda_hat_2` should be a positive number; got None")
+
+
+def test_lambda_as_numpy_scalar_or_size_one_array_passes(run, bundle):
+    result = run("q3_3.lambdas_chosen", lambda_hat_1=np.float64(1e-6), lambda_hat_2=np.array([8.0]))
+    expect(result, "passed", 2.0)
+
+
+# --- hidden checks keep their keys hidden --------------------------------------------------------
+
+
+def test_hidden_alpha_message_reveals_no_minimum(run, bundle):
+    key = bundle["keys"]["q3_1.alpha_objective"]
+    result = run("q3_1.alpha_objective", alpha_hat=alpha_without_identity)
+    assert result.status == "failed"
+    assert shown_at_3_decimals(result.message, [c["best_objective"] for c in key["cases"]]) == []
+
+
+def test_hidden_regression_message_reveals_no_expected_value(run, bundle):
+    key = bundle["keys"]["q3_2.regress_values"]
+    result = run("q3_2.regress_values", mercer_kernel_regress=regress_with(alpha_without_identity))
+    assert result.status == "failed"
+    assert shown_at_3_decimals(result.message, [v for values in key["expected"] for v in values]) == []
+
+
+@pytest.mark.parametrize("check_id", ["q3_1.alpha_objective", "q3_2.regress_values"])
+def test_results_of_hidden_checks_are_marked_hidden(run, bundle, check_id):
+    assert bundle["configs"][check_id]["hidden"] is True
+    assert run(check_id, **REFERENCE).hidden is True
