@@ -4,10 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install data clean
+.PHONY: demo test install data build clean
 
-demo: data
-	@echo "Data ready. Grading of the example submissions arrives with the grader (\`assn1 grade\`)."
+demo: data build
+	@echo "Data and student notebook ready. Grading of the example submissions arrives with the grader (\`assn1 grade\`)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -16,6 +16,9 @@ install: $(STAMP)
 
 data: $(STAMP) data/problem1_Xy.pkl
 	$(BIN)/assn1 data verify
+
+build: $(STAMP)
+	$(BIN)/assn1 build
 
 # Offline look-alikes; use `$(BIN)/assn1 data fetch` instead for the course's real file.
 data/problem1_Xy.pkl: | $(STAMP)
@@ -30,4 +33,4 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache dist

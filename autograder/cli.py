@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = data.add_parser("verify", help="check the files in data/ (shape, type, size, checksum)")
     verify.set_defaults(run=_data_verify)
+
+    build = commands.add_parser("build", help="generate student_template/ and the autograder from the master notebook")
+    build.set_defaults(run=_build)
     return parser
 
 
@@ -97,6 +100,18 @@ def _data_verify(args: argparse.Namespace, config: Config) -> int:
     failed = sum(not r.ok for r in reports)
     print(f"{len(reports) - failed} ok, {failed} with problems")
     return 1 if failed else 0
+
+
+def _build(args: argparse.Namespace, config: Config) -> int:
+    from autograder.build import build
+
+    print(f"building from {_show(config.build.master)} (otter assign) ...")
+    result = build(config)
+    print(f"wrote {_show(result.student_notebook)} ({result.public_checks} public checks)")
+    print(
+        f"wrote {_show(result.autograder_dir)} ({result.public_checks + result.hidden_checks} checks, {result.hidden_checks} hidden)"
+    )
+    return 0
 
 
 def _show(path: Path) -> str:

@@ -106,9 +106,7 @@ def gram_batch(kernel: Kernel, A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return np.broadcast_to(G, (A.shape[0], A.shape[1], B.shape[1]))
 
 
-def mercer_kernel_regress(
-    kernel: Kernel, X: np.ndarray, y: np.ndarray, x: np.ndarray, lmbda: float
-) -> np.ndarray:
+def mercer_kernel_regress(kernel: Kernel, X: np.ndarray, y: np.ndarray, x: np.ndarray, lmbda: float) -> np.ndarray:
     """Kernel ridge estimate fitted on (X, y) and evaluated at x; shape (len(x),).
 
     The flat shape matters: a (len(x), 1) column broadcasts into a grid in the bias/variance code.
@@ -127,7 +125,7 @@ def gaussian_kernel(bandwidth: float) -> Kernel:
     """Gaussian kernel exp(-(x - y)^2 / (2 h^2)) with bandwidth h; broadcasts over arrays."""
 
     def kernel(x: Any, y: Any) -> Any:
-        return np.exp(-np.subtract(x, y) ** 2 / (2.0 * bandwidth**2))
+        return np.exp(-(np.subtract(x, y) ** 2) / (2.0 * bandwidth**2))
 
     return kernel
 
@@ -168,9 +166,7 @@ def draw_samples(rng: np.random.Generator, trials: int, n: int) -> Draws:
     return Draws(X=X, noise=noise)
 
 
-def bias_variance_from_draws(
-    kernel: Kernel, lmbdas: np.ndarray, draws: Draws, sigma: float = 0.25
-) -> BiasVariance:
+def bias_variance_from_draws(kernel: Kernel, lmbdas: np.ndarray, draws: Draws, sigma: float = 0.25) -> BiasVariance:
     """Squared bias and variance of the estimate on the evaluation grid, over the given draws.
 
     The same draws serve every lambda, so the curves are smooth in lambda and comparable across it.

@@ -94,3 +94,26 @@ def file_server():
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def execute_notebook(path: Path, timeout: int = 600):
+    """Run a notebook top to bottom in a fresh kernel in its own folder; errors stay in the outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return nb
+
+
+def cell_output(cell) -> str:
+    """Everything a code cell printed or displayed as text."""
+    return "".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
+    )

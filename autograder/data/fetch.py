@@ -99,16 +99,19 @@ def _download(source: RemoteSource, part: Path, timeout_s: float, progress: bool
     with response:
         mode = "ab" if have and response.status == 206 else "wb"
         start = have if mode == "ab" else 0
-        with open(part, mode) as out, tqdm(
-            total=source.size,
-            initial=start,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            desc=part.name.removesuffix(".part"),
-            disable=None if progress else True,
-            leave=False,
-        ) as bar:
+        with (
+            open(part, mode) as out,
+            tqdm(
+                total=source.size,
+                initial=start,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name.removesuffix(".part"),
+                disable=None if progress else True,
+                leave=False,
+            ) as bar,
+        ):
             try:
                 for block in iter(lambda: response.read(CHUNK), b""):
                     out.write(block)

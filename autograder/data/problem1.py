@@ -128,9 +128,7 @@ def generate(config: Config, seed: int | None = None, force: bool = False) -> Pr
     """
     target = data_path(config)
     if not force and target.exists() and sha256_file(target) == config.data.problem1.source.sha256:
-        raise DataError(
-            f"{target} is the course's real file; pass --force to replace it with a generated look-alike."
-        )
+        raise DataError(f"{target} is the course's real file; pass --force to replace it with a generated look-alike.")
     seed = config.data.problem1.generate.seed if seed is None else seed
     X, y, truth = draw_problem1(config.data.problem1.generate, seed)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,9 @@ def _verify_problem1(config: Config) -> list[FileReport]:
     source = config.data.problem1.source
     if not path.exists():
         hint = " (a partial download is present)" if part_path(path).exists() else ""
-        return [FileReport(path, False, f"missing{hint}; run `assn1 data fetch` (course file) or `assn1 data generate`.")]
+        return [
+            FileReport(path, False, f"missing{hint}; run `assn1 data fetch` (course file) or `assn1 data generate`.")
+        ]
     digest = sha256_file(path)
     try:
         X, y = problem1.load_xy(path, config.data.problem1.generate.n_cols)

@@ -16,6 +16,7 @@ from sklearn.linear_model import LinearRegression
 from reference import p1_lasso as p1
 
 from conftest import SHARED_PROBLEM1 as REAL_DATA
+
 SIGMA = 0.37
 N_ROWS, N_COLS = 100, 50
 

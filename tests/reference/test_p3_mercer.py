@@ -133,9 +133,7 @@ def polynomial(x, y, degree=3):
     return (1 + x * y) ** degree
 
 
-@pytest.mark.parametrize(
-    "kernel", [gaussian, laplacian, polynomial], ids=["gaussian", "laplacian", "polynomial"]
-)
+@pytest.mark.parametrize("kernel", [gaussian, laplacian, polynomial], ids=["gaussian", "laplacian", "polynomial"])
 @pytest.mark.parametrize("lmbda", [1e-3, 0.1, 1.0, 10.0])
 def test_mercer_kernel_regress_matches_direct_computation(kernel, lmbda: float) -> None:
     rng = np.random.default_rng(3)
@@ -185,7 +183,7 @@ def test_kernel_factories_match_their_formulas() -> None:
     assert g(0.3, -0.1) == pytest.approx(math.exp(-(0.4**2) / (2 * 0.4**2)))
     assert lap(0.3, -0.1) == pytest.approx(math.exp(-0.4 / 0.7))
     grid = np.linspace(-1, 1, 5)
-    expected = np.exp(-np.subtract.outer(grid, grid) ** 2 / (2 * 0.4**2))
+    expected = np.exp(-(np.subtract.outer(grid, grid) ** 2) / (2 * 0.4**2))
     np.testing.assert_allclose(g(grid[:, None], grid[None, :]), expected)
 
 

@@ -198,8 +198,22 @@ def test_main_trains_saves_and_reports(tmp_path: Path, capsys: pytest.CaptureFix
         write_gz(tmp_path / f"real_{i}.gz", random_images(8, 10 + i)[..., 0])
         write_gz(tmp_path / f"fake_{i}.gz", random_images(8, 20 + i)[..., 0])
     out = tmp_path / "models" / "m.keras"
-    argv = ["--model", "baseline", "--segments", "0", "--data-dir", str(tmp_path), "--epochs", "1",
-            "--out", str(out), "--test-segments", "7", "--verbose", "0"]
+    argv = [
+        "--model",
+        "baseline",
+        "--segments",
+        "0",
+        "--data-dir",
+        str(tmp_path),
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--test-segments",
+        "7",
+        "--verbose",
+        "0",
+    ]
     assert p.main(argv) == 0
     assert out.exists()
     printed = capsys.readouterr().out

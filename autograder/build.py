@@ -1,0 +1,157 @@
+"""`assn1 build`: the student notebook and the autograder material, generated from the master notebook.
+
+grading.yml is the one source of points and visibility: before `otter assign` runs, every question
+of the master gets its points from grading.yml and every test cell (a call of
+`require("<question>.<check>", env)`) gets the points and visibility of its check. Questions or
+checks that don't line up with grading.yml stop the build with a message naming both files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from autograder.config import Config
+from autograder.errors import Assn1Error
+from autograder.in_kernel import BUNDLE_NAME
+from autograder.keys import build_bundle, configured_checks
+
+NOTEBOOK_NAME = "assn1.ipynb"
+PACKAGE = Path(__file__).resolve().parent
+# The part of this package a notebook's kernel needs to run checks: no config, data or build code.
+SHIPPED = ("__init__.py", "results.py", "in_kernel.py", "checks", "probes", "suite")
+REQUIRE_CALL = re.compile(r"""require\(\s*["']([\w.]+)["']""")
+
+
+class BuildError(Assn1Error):
+    """The master notebook and grading.yml disagree, or otter assign failed."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    student_notebook: Path
+    autograder_dir: Path
+    public_checks: int
+    hidden_checks: int
+
+
+def build(config: Config) -> BuildResult:
+    """Write student_dir (student notebook, public tests, check package) and dist_dir/autograder."""
+    master = nbformat.read(config.build.master, as_version=4)
+    injected = inject_grading(master, config)
+    with tempfile.TemporaryDirectory(prefix="assn1-build-") as tmp:
+        stage = Path(tmp)
+        nbformat.write(injected, stage / NOTEBOOK_NAME)
+        ship_package(stage / "autograder", build_bundle(config, include_hidden=False))
+        out = stage / "out"
+        _run_otter_assign(stage / NOTEBOOK_NAME, out)
+        student_dir = config.build.student_dir
+        _replace_dir(out / "student", student_dir, keep=("README.md",))
+        _normalize_notebook(student_dir / NOTEBOOK_NAME)
+        autograder_dir = config.build.dist_dir / "autograder"
+        _replace_dir(out / "autograder", autograder_dir)
+        ship_package(autograder_dir / "autograder", build_bundle(config, include_hidden=True))
+    checks = configured_checks(config)
+    hidden = sum(c.hidden for c in checks.values())
+    return BuildResult(student_dir / NOTEBOOK_NAME, autograder_dir, len(checks) - hidden, hidden)
+
+
+def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.NotebookNode:
+    """A copy of the master whose question and test configs carry grading.yml's points and visibility."""
+    questions = {q: question for p in config.problems.values() for q, question in p.questions.items()}
+    checks = configured_checks(config)
+    nb = nbformat.from_dict(json.loads(json.dumps(master)))
+    seen_questions, seen_checks, current = set(), set(), None
+    where = f"{config.build.master} and {config.path}"
+    for cell in nb.cells:
+        source = cell.source
+        if cell.cell_type == "raw" and source.lstrip().startswith("# BEGIN QUESTION"):
+            header, _, body = source.partition("\n")
+            settings = yaml.safe_load(body) or {}
+            current = settings.get("name")
+            if current not in questions:
+                raise BuildError(f"{where}: the master's question `{current}` is not in grading.yml's problems.")
+            question = questions[current]
+            settings.update(points=question.points, manual=question.manual)
+            cell.source = header + "\n" + yaml.safe_dump(settings, sort_keys=False).strip()
+            seen_questions.add(current)
+        elif cell.cell_type == "raw" and source.lstrip().startswith("# END QUESTION"):
+            current = None
+        elif (
+            cell.cell_type == "code"
+            and (match := REQUIRE_CALL.search(source))
+            and source.lstrip().startswith("def test_")
+        ):
+            check_id = match.group(1)
+            if check_id not in checks:
+                raise BuildError(f"{where}: a test cell runs `{check_id}`, which grading.yml does not list.")
+            if not current or not check_id.startswith(current + "."):
+                raise BuildError(
+                    f"{where}: the test cell for `{check_id}` sits outside question `{check_id.split('.')[0]}`."
+                )
+            check = checks[check_id]
+            header = f'""" # BEGIN TEST CONFIG\npoints: {check.points:g}\nhidden: {str(check.hidden).lower()}\n""" # END TEST CONFIG\n'
+            cell.source = header + source
+            seen_checks.add(check_id)
+    missing_checks = sorted(set(checks) - seen_checks)
+    if missing_checks:
+        raise BuildError(f"{where}: grading.yml lists checks no test cell runs: {', '.join(missing_checks)}.")
+    graded = {q for q, question in questions.items() if question.manual or question.checks}
+    missing = sorted(graded - seen_questions)
+    if missing:
+        raise BuildError(f"{where}: grading.yml's questions {', '.join(missing)} have no `# BEGIN QUESTION` block.")
+    return nb
+
+
+def ship_package(target: Path, bundle: dict) -> None:
+    """Copy the kernel-side part of this package to `target`, with a key bundle beside it."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in SHIPPED:
+        source = PACKAGE / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore)
+        else:
+            shutil.copy2(source, target / name)
+    (target / BUNDLE_NAME).write_text(json.dumps(bundle, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _run_otter_assign(master: Path, out: Path) -> None:
+    command = [sys.executable, "-m", "otter", "assign", "--no-run-tests", "--no-pdfs", str(master), str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=master.parent)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise BuildError(f"otter assign failed on {master.name}: {tail[0]}")
+
+
+def _replace_dir(source: Path, target: Path, keep: tuple[str, ...] = ()) -> None:
+    """Make `target` hold exactly `source`'s files, keeping the named files already in `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for child in target.iterdir():
+        if child.name in keep:
+            continue
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for child in source.iterdir():
+        if child.is_dir():
+            shutil.copytree(child, target / child.name)
+        else:
+            shutil.copy2(child, target / child.name)
+
+
+def _normalize_notebook(path: Path) -> None:
+    """Give cells stable ids so rebuilding an unchanged master gives an identical file."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+    nbformat.write(nb, path)
