@@ -24,6 +24,7 @@ from autograder.config import Config
 from autograder.errors import Assn1Error
 from autograder.in_kernel import BUNDLE_NAME
 from autograder.keys import build_bundle, configured_checks
+from autograder.suite import ITEMS
 
 NOTEBOOK_NAME = "assn1.ipynb"
 PACKAGE = Path(__file__).resolve().parent
@@ -102,10 +103,14 @@ def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.No
             header = f'""" # BEGIN TEST CONFIG\npoints: {check.points:g}\nhidden: {str(check.hidden).lower()}\n""" # END TEST CONFIG\n'
             cell.source = header + source
             seen_checks.add(check_id)
-    missing_checks = sorted(set(checks) - seen_checks)
+    missing_checks = sorted(i for i in set(checks) - seen_checks if not ITEMS[i].engine_only)
     if missing_checks:
         raise BuildError(f"{where}: grading.yml lists checks no test cell runs: {', '.join(missing_checks)}.")
-    graded = {q for q, question in questions.items() if question.manual or question.checks}
+    graded = {
+        q
+        for q, question in questions.items()
+        if question.manual or any(not ITEMS[f"{q}.{c}"].engine_only for c in question.checks)
+    }
     missing = sorted(graded - seen_questions)
     if missing:
         raise BuildError(f"{where}: grading.yml's questions {', '.join(missing)} have no `# BEGIN QUESTION` block.")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from autograder import __version__
 from autograder.config import Config, find_config, load_config
 from autograder.errors import Assn1Error
+from autograder.sandbox import LEVELS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +43,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="generate student_template/ and the autograder from the master notebook")
     build.set_defaults(run=_build)
+
+    grade = commands.add_parser("grade", help="grade submissions (notebooks or zips, or folders of them)")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="submission files or folders")
+    grade.add_argument("-o", "--out", type=Path, required=True, help="output folder")
+    grade.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    grade.add_argument(
+        "--timeout", type=float, default=None, help="notebook time limit in seconds (default: grading.yml)"
+    )
+    grade.add_argument(
+        "--isolation",
+        choices=["auto", *LEVELS],
+        default="auto",
+        help="confinement of student kernels (default: best available)",
+    )
+    grade.set_defaults(run=_grade)
+
+    check = commands.add_parser("check", help="run the public checks on your notebook and print a table")
+    check.add_argument("notebook", type=Path, help="your notebook (.ipynb) or submission zip")
+    check.add_argument("--timeout", type=float, default=None, help="notebook time limit in seconds")
+    check.set_defaults(run=_check)
     return parser
 
 
@@ -112,6 +134,51 @@ def _build(args: argparse.Namespace, config: Config) -> int:
         f"wrote {_show(result.autograder_dir)} ({result.public_checks + result.hidden_checks} checks, {result.hidden_checks} hidden)"
     )
     return 0
+
+
+def _grade(args: argparse.Namespace, config: Config) -> int:
+    from autograder.grading import GradeOptions, grade_batch
+    from autograder.reports import write_gradebook, write_results
+    from autograder.submissions import find_submissions
+
+    submissions = find_submissions(args.paths)
+    if not submissions:
+        print("assn1: error: no notebooks or zips found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    options = GradeOptions(config.path, args.out.resolve(), True, args.isolation, args.timeout)
+    started = time.monotonic()
+    results = grade_batch(config, submissions, options, jobs=max(1, args.jobs))
+    for result in results:
+        write_results(result, args.out / result.name)
+    write_gradebook(results, args.out / "final_grades.csv")
+    completed = [r for r in results if r.status == "Completed"]
+    possible = results[0].possible if results else 0
+    mean = sum(r.total for r in results) / len(results)
+    print(
+        f"graded {len(results)} submission(s) in {time.monotonic() - started:.0f} s with {args.jobs} job(s): "
+        f"mean {mean:.2f} / {possible:g}; {len(results) - len(completed)} not completed; "
+        f"isolation {results[0].isolation}; gradebook {_show(args.out / 'final_grades.csv')}"
+    )
+    for result in results:
+        if result.status != "Completed":
+            print(f"  {result.name}: {result.status}")
+    return 0
+
+
+def _check(args: argparse.Namespace, config: Config) -> int:
+    import tempfile
+
+    from autograder.grading import GradeOptions, grade_batch
+    from autograder.reports import table
+    from autograder.submissions import find_submissions
+
+    with tempfile.TemporaryDirectory(prefix="assn1-check-") as out:
+        options = GradeOptions(config.path, Path(out), False, "auto", args.timeout)
+        (result,) = grade_batch(config, find_submissions([args.notebook]), options, progress=True)
+    print(table(result, show_hidden=False))
+    print("Public checks only: hidden checks test more inputs when your submission is graded.")
+    return 0 if result.status == "Completed" else 1
 
 
 def _show(path: Path) -> str:

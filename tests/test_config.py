@@ -112,7 +112,7 @@ def test_find_config_says_what_to_do_when_absent(tmp_path):
 def test_check_points_must_add_up_to_the_question(tmp_path):
     message = _error_for(
         tmp_path,
-        lambda raw: raw["problems"]["p2"]["questions"]["q2_3"]["checks"]["sample_size_scaling"].update(points=2),
+        lambda raw: raw["problems"]["p2"]["questions"]["q2_3"]["checks"]["sample_size_scaling"].update(points=1),
     )
     assert "`problems.p2.questions.q2_3` has points 3 but its checks add up to 2" in message
 

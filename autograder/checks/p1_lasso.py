@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from autograder.checks.figures import check_best_axes, curve_count
 from autograder.checks.spec import CheckConfig
 from autograder.results import CheckResult, failed, passed
 
@@ -161,3 +162,18 @@ def check_risk_band(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResu
             cfg, f"`risk_hat` = {value:.4g} is far above the prediction error a reasonable model reaches here."
         )
     return passed(cfg, f"`risk_hat` = {value:.4g} is in the plausible range.")
+
+
+def check_path_plot(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """The 1.1 figure has a log-scaled x axis, both axes labelled, and one curve per coefficient."""
+    n = key["min_curves"]
+    return check_best_axes(
+        observed,
+        [
+            ("a log-scaled x axis", lambda ax: ax["xscale"] == "log"),
+            ("labels on both axes", lambda ax: bool(ax["xlabel"].strip() and ax["ylabel"].strip())),
+            (f"at least {n} curves (one per coefficient)", lambda ax: curve_count(ax) >= n),
+        ],
+        "lasso path plot",
+        cfg=cfg,
+    )

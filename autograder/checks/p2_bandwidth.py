@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.compare import mismatch
+from autograder.checks.figures import check_best_axes, curve_count
 from autograder.checks.spec import CheckConfig
 from autograder.results import CheckResult, failed, passed
 
@@ -135,3 +136,30 @@ def check_exponent_values(observed: dict, key: dict, *, cfg: CheckConfig) -> Che
     if bad:
         return failed(cfg, " ".join(r.message for r in bad))
     return passed(cfg, f"both exponents are right for all {len(key['dims'])} values of p probed.")
+
+
+def _monotone(line: list | None) -> bool:
+    if not line or len(line[0]) < 2:
+        return False
+    x, y = np.asarray(line[0], dtype=float), np.asarray(line[1], dtype=float)
+    order = np.argsort(x, kind="stable")
+    steps = np.diff(y[order])
+    return bool(np.all(steps <= 0) or np.all(steps >= 0))
+
+
+def check_cod_plot(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """The 2.3 figure shows one monotone curve per dimension (at least 20) with labelled axes."""
+    n = key["min_curves"]
+    return check_best_axes(
+        observed,
+        [
+            (f"at least {n} curves (one per dimension p)", lambda ax: curve_count(ax) >= n),
+            (
+                "every curve monotone in the risk",
+                lambda ax: bool(ax["lines"]) and all(_monotone(l) for l in ax["lines"]),
+            ),
+            ("labels on both axes", lambda ax: bool(ax["xlabel"].strip() and ax["ylabel"].strip())),
+        ],
+        "curse-of-dimensionality plot",
+        cfg=cfg,
+    )

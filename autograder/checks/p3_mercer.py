@@ -57,10 +57,9 @@ def check_alpha_objective(observed: list[dict], key: dict, *, cfg: CheckConfig) 
     if problem:
         return failed(cfg, problem + ".")
     bad = []
-    for i, (a, case) in enumerate(zip(vectors, cases)):
+    for a, case, best in zip(vectors, cases, key["best_objective"]):
         K, Y = np.asarray(case["K"]), np.asarray(case["Y"])
         value = objective(K, Y, a, case["lmbda"]) if np.all(np.isfinite(a)) else math.inf
-        best = case["best_objective"]
         if not value <= best + cfg.rtol * abs(best) + cfg.atol:
             bad.append(case["label"])
     if bad:

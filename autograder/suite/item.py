@@ -27,7 +27,8 @@ class Item:
     """question.name identifies the check; `answers` are the notebook names it reads.
 
     make_key runs in the grader (it may use the reference solutions); probe runs in the student's
-    kernel and returns plain data; check compares the two, in the grader or in the kernel.
+    kernel and returns plain data; check compares the two, in the grader or in the kernel. The
+    engine hands the probe the key without its `secret` fields.
     """
 
     question: str
@@ -36,6 +37,8 @@ class Item:
     make_key: Callable[[KeyContext], dict]
     probe: Callable[[dict, dict], Any]
     check: Callable[..., Any]
+    secret: tuple[str, ...] = ()  # key fields the probe must not see (expected values, the truth)
+    engine_only: bool = False  # reads what only the engine records (figures); no otter test runs it
 
     @property
     def id(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import p1_lasso as checks
+from autograder.probes.figures import probe_figures
 from autograder.probes.p1_lasso import probe_answers
 from autograder.suite.item import Item, KeyContext
 
@@ -70,13 +71,27 @@ def _probe(answers: dict, key: dict) -> dict:
 
 ANSWERS = ("S_hat", "beta_hat", "risk_hat")
 
+TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof")
+
+
+def _p1(question: str, name: str, make_key, check, secret: tuple[str, ...] = ()) -> Item:
+    return Item(question, name, ANSWERS, make_key=make_key, probe=_probe, check=check, secret=secret)
+
+
 ITEMS = [
-    Item("q1_2_S", "support_format", ANSWERS, make_key=_format_key, probe=_probe, check=checks.check_support_format),
     Item(
-        "q1_2_S", "support_recovery", ANSWERS, make_key=problem1_key, probe=_probe, check=checks.check_support_recovery
+        "q1_1",
+        "path_plot",
+        (),
+        make_key=lambda ctx: {"min_curves": 50},
+        probe=probe_figures,
+        check=checks.check_path_plot,
+        engine_only=True,
     ),
-    Item("q1_2_beta", "beta_format", ANSWERS, make_key=_format_key, probe=_probe, check=checks.check_beta_format),
-    Item("q1_2_beta", "beta_values", ANSWERS, make_key=problem1_key, probe=_probe, check=checks.check_beta_values),
-    Item("q1_2_risk", "risk_format", ANSWERS, make_key=_format_key, probe=_probe, check=checks.check_risk_format),
-    Item("q1_2_risk", "risk_band", ANSWERS, make_key=problem1_key, probe=_probe, check=checks.check_risk_band),
+    _p1("q1_2_S", "support_format", _format_key, checks.check_support_format),
+    _p1("q1_2_S", "support_recovery", problem1_key, checks.check_support_recovery, TRUTH),
+    _p1("q1_2_beta", "beta_format", _format_key, checks.check_beta_format),
+    _p1("q1_2_beta", "beta_values", problem1_key, checks.check_beta_values, TRUTH),
+    _p1("q1_2_risk", "risk_format", _format_key, checks.check_risk_format),
+    _p1("q1_2_risk", "risk_band", problem1_key, checks.check_risk_band, TRUTH),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import p2_bandwidth as checks
+from autograder.probes.figures import probe_figures
 from autograder.probes.p2_bandwidth import evaluate
 from autograder.suite.item import Item, KeyContext
 
@@ -91,6 +92,7 @@ ITEMS = [
         make_key=_values_key("optimal_bandwidth"),
         probe=_probe_values("optimal_bandwidth"),
         check=checks.check_formula_values,
+        secret=("values",),
     ),
     Item(
         "q2_1",
@@ -99,6 +101,7 @@ ITEMS = [
         make_key=_values_key("risk_bound"),
         probe=_probe_values("risk_bound"),
         check=checks.check_formula_values,
+        secret=("values",),
     ),
     Item(
         "q2_2",
@@ -115,6 +118,7 @@ ITEMS = [
         make_key=_exponent_key,
         probe=_probe_exponents,
         check=checks.check_exponent_values,
+        secret=checks.EXPONENTS,
     ),
     Item(
         "q2_3",
@@ -123,5 +127,14 @@ ITEMS = [
         make_key=_sample_size_key,
         probe=_probe_values("sample_size"),
         check=checks.check_sample_size_scaling,
+    ),
+    Item(
+        "q2_3",
+        "cod_plot",
+        (),
+        make_key=lambda ctx: {"min_curves": len(DIMS)},
+        probe=probe_figures,
+        check=checks.check_cod_plot,
+        engine_only=True,
     ),
 ]

@@ -52,10 +52,11 @@ def _alpha_objective_key(ctx: KeyContext) -> dict:
     from reference import p3_mercer as ref
 
     cases = _alpha_cases(ctx.rng, ("well-conditioned", "ill-conditioned", "singular"))
+    best = []
     for case in cases:
         K, Y = np.array(case["K"]), np.array(case["Y"])
-        case["best_objective"] = checks.objective(K, Y, ref.alpha_hat(K, Y, case["lmbda"]), case["lmbda"])
-    return {"cases": cases}
+        best.append(checks.objective(K, Y, ref.alpha_hat(K, Y, case["lmbda"]), case["lmbda"]))
+    return {"cases": cases, "best_objective": best}
 
 
 def _regress_cases(
@@ -137,6 +138,7 @@ ITEMS = [
         make_key=_alpha_objective_key,
         probe=lambda answers, key: probe_alpha(answers.get("alpha_hat"), key["cases"], key["limits"]["call_s"]),
         check=checks.check_alpha_objective,
+        secret=("best_objective",),
     ),
     Item(
         "q3_2",
@@ -161,6 +163,7 @@ ITEMS = [
         make_key=_regress_values_key,
         probe=_probe_regress_cases,
         check=checks.check_regress_values,
+        secret=("expected",),
     ),
     Item(
         "q3_2_kernels",

@@ -132,11 +132,11 @@ def test_textbook_formulas_without_logs_pass(run, bundle, check_id):
 def test_sample_size_without_constants_passes(run, bundle):
     """Most students plot n = R^(-(p+4)/4); the constants are free."""
     result = run("q2_3.sample_size_scaling", sample_size=lambda risk, p: risk ** (-(p + 4) / 4))
-    expect(result, "passed", 3.0, "for all 20 dimensions")
+    expect(result, "passed", max_points(bundle, "q2_3.sample_size_scaling"), "for all 20 dimensions")
 
 
 def test_sympy_expression_answers_pass(run, bundle):
-    sympy = pytest.importorskip("sympy", reason="sympy is not installed in this virtualenv")
+    import sympy
     c1, c2, n, p = sympy.symbols("c1 c2 n p", positive=True)
     h = (p * c2 / (4 * c1 * n)) ** (1 / (p + 4))
     for check_id in ("q2_1.bandwidth_minimizes_bound", "q2_1.bandwidth_values"):
@@ -309,7 +309,7 @@ def test_sample_size_by_a_while_loop_times_out(run, bundle):
 
 def test_sample_size_rounded_up_to_an_integer_passes(run, bundle):
     result = run("q2_3.sample_size_scaling", sample_size=lambda risk, p: math.ceil(ref.sample_size(risk, p)))
-    expect(result, "passed", 3.0)
+    expect(result, "passed", max_points(bundle, "q2_3.sample_size_scaling"))
 
 
 # --- hidden checks keep their keys hidden --------------------------------------------------------

@@ -1,0 +1,145 @@
+"""The code the grader sends into a student's kernel: the setup cell and one probe cell per check.
+
+A probe cell imports the shipped checking code afresh (whatever the notebook put in sys.modules is
+dropped first), calls the item's probe on the notebook's globals and the key's *inputs* (fields
+marked secret never enter the kernel), and prints the plain-data result between markers as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+
+from autograder.execution import RESULT_END, RESULT_START
+from autograder.suite import ITEMS
+
+from autograder.probes.figures import FIGURES_NAME
+
+# Runs first in every kernel: fixed seeds, and a record of every figure before matplotlib closes it.
+SETUP_TEMPLATE = """
+def __assn1_setup(seed, max_points=50, max_lines=30, max_figures=1000):
+    import random
+    random.seed(seed)
+    try:
+        import numpy
+        numpy.random.seed(seed)
+    except Exception:
+        pass
+    figures = globals().setdefault({figures!r}, [])
+    try:
+        import matplotlib.pyplot as plt
+        from matplotlib import _pylab_helpers
+    except Exception:
+        return
+    from matplotlib.collections import LineCollection
+
+    def line_data(line):
+        x, y = line.get_xdata(orig=False), line.get_ydata(orig=False)
+        try:
+            x, y = [float(v) for v in x], [float(v) for v in y]
+        except (TypeError, ValueError):
+            return None
+        step = max(1, len(x) // max_points)
+        return [x[::step], y[::step]]
+
+    def describe(fig):
+        axes = []
+        for ax in fig.get_axes():
+            lines = [line_data(l) for l in ax.get_lines()]
+            segments = sum(len(c.get_segments()) for c in ax.collections if isinstance(c, LineCollection))
+            axes.append({{
+                "xscale": ax.get_xscale(), "yscale": ax.get_yscale(),
+                "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(), "title": ax.get_title(),
+                "n_lines": len(lines), "line_collection_segments": segments,
+                "n_collections": len(ax.collections), "lines": lines[:max_lines],
+            }})
+        return {{"number": fig.number, "axes": axes}}
+
+    seen = {{}}
+
+    def record(fig):
+        if len(figures) >= max_figures:
+            return
+        try:
+            seen[id(fig)] = len(figures)
+            figures.append(describe(fig))
+        except Exception:
+            pass
+
+    Gcf = _pylab_helpers.Gcf
+    original = {{name: getattr(Gcf, name) for name in ("destroy", "destroy_fig", "destroy_all")}}
+
+    def destroy(num_or_manager):
+        manager = num_or_manager if hasattr(num_or_manager, "canvas") else Gcf.figs.get(num_or_manager)
+        if manager is not None:
+            record(manager.canvas.figure)
+        return original["destroy"](num_or_manager)
+
+    def destroy_fig(fig):
+        record(fig)
+        return original["destroy_fig"](fig)
+
+    def destroy_all():
+        for manager in list(Gcf.figs.values()):
+            record(manager.canvas.figure)
+        return original["destroy_all"]()
+
+    Gcf.destroy, Gcf.destroy_fig, Gcf.destroy_all = staticmethod(destroy), staticmethod(destroy_fig), staticmethod(destroy_all)
+
+    def after_cell(*args):
+        for manager in list(Gcf.figs.values()):
+            fig = manager.canvas.figure
+            if id(fig) in seen:
+                figures[seen[id(fig)]] = describe(fig)
+            else:
+                record(fig)
+
+    get_ipython().events.callbacks["post_execute"].insert(0, after_cell)
+
+
+__assn1_setup({seed})
+del __assn1_setup
+"""
+
+PROBE_TEMPLATE = """
+def __assn1_probe():
+    import json, sys
+    for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
+        del sys.modules[name]
+    sys.path.insert(0, {shipped!r})
+    try:
+        from autograder.suite import ITEMS
+    finally:
+        sys.path.remove({shipped!r})
+    scope = globals()
+    answers = {{name: scope[name] for name in {answers!r} if name in scope}}
+    value = ITEMS[{check_id!r}].probe(answers, json.loads({key!r}))
+    sys.stdout.write({start!r} + json.dumps({{"value": value}}) + {end!r})
+    sys.stdout.flush()
+
+
+__assn1_probe()
+del __assn1_probe
+"""
+
+
+def setup_code(seed: int) -> str:
+    return SETUP_TEMPLATE.format(seed=seed, figures=FIGURES_NAME)
+
+
+def probe_inputs(check_id: str, key: dict) -> dict:
+    """The part of a key a probe may see: everything but the item's secret fields."""
+    secret = set(ITEMS[check_id].secret)
+    return {k: v for k, v in key.items() if k not in secret}
+
+
+def probe_code(check_id: str, key: dict, shipped: str) -> str:
+    item = ITEMS[check_id]
+    answers = list(item.answers) + ([FIGURES_NAME] if item.engine_only else [])
+    return PROBE_TEMPLATE.format(
+        shipped=shipped,
+        answers=answers,
+        check_id=check_id,
+        key=json.dumps(probe_inputs(check_id, key)),
+        start=RESULT_START,
+        end=RESULT_END,
+    )

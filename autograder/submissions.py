@@ -1,0 +1,81 @@
+"""Finding submissions and unpacking each into its own scratch folder, without trusting the archive."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from autograder.errors import Assn1Error
+
+MAX_UNPACKED_BYTES = 1 << 30
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+class SubmissionError(Assn1Error):
+    """A submission can't be read: not a notebook or zip, a broken zip, or no notebook inside."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str  # unique, file-system-safe label (the file name without its suffix)
+    path: Path
+
+
+def find_submissions(paths: list[Path]) -> list[Submission]:
+    """Notebooks and zips named directly or lying directly in the given folders, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix in (NOTEBOOK_SUFFIX, ".zip") and p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SubmissionError(f"{path}: no such file or folder.")
+    names: dict[str, int] = {}
+    out = []
+    for path in found:
+        base = path.stem if path.suffix in (NOTEBOOK_SUFFIX, ".zip") else path.name
+        names[base] = names.get(base, 0) + 1
+        name = base if names[base] == 1 else f"{base}-{names[base]}"
+        out.append(Submission(name, path))
+    return out
+
+
+def unpack(submission: Submission, scratch: Path) -> Path:
+    """Copy or extract the submission into `scratch`; return its notebook's path there."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    if submission.path.suffix == NOTEBOOK_SUFFIX:
+        target = scratch / submission.path.name
+        shutil.copyfile(submission.path, target)
+        return target
+    if submission.path.suffix != ".zip":
+        raise SubmissionError(f"{submission.path.name}: not a notebook (.ipynb) or a zip file.")
+    try:
+        with zipfile.ZipFile(submission.path) as archive:
+            _extract(archive, scratch)
+    except zipfile.BadZipFile:
+        raise SubmissionError(f"{submission.path.name}: not a readable zip file.") from None
+    notebooks = sorted(p for p in scratch.rglob(f"*{NOTEBOOK_SUFFIX}") if ".ipynb_checkpoints" not in p.parts)
+    if not notebooks:
+        raise SubmissionError(f"{submission.path.name}: the zip holds no notebook (.ipynb).")
+    return min(notebooks, key=lambda p: (len(p.relative_to(scratch).parts), p.name))
+
+
+def _extract(archive: zipfile.ZipFile, target: Path) -> None:
+    """Extract plain files only, refusing absolute paths, '..', links and zip bombs."""
+    total = 0
+    for info in archive.infolist():
+        parts = PurePosixPath(info.filename).parts
+        if info.is_dir() or not parts:
+            continue
+        if info.filename.startswith("/") or ".." in parts or (info.external_attr >> 16) & 0o170000 == 0o120000:
+            raise SubmissionError(f"zip member {info.filename!r} points outside the submission; refusing it.")
+        total += info.file_size
+        if total > MAX_UNPACKED_BYTES:
+            raise SubmissionError(f"the zip unpacks to more than {MAX_UNPACKED_BYTES >> 20} MB; refusing it.")
+        destination = target.joinpath(*parts)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(info) as source, open(destination, "wb") as out:
+            shutil.copyfileobj(source, out)

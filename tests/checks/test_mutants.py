@@ -1,0 +1,566 @@
+"""Mutation tables over problems 1-3: every configured check judges the whole answer set at once.
+
+Each row changes the reference answers in one way and runs every check the engine runs from the
+notebook (all but the engine-only figure checks), in-process the way the engine does it: the probe
+gets the key without the item's secret fields, its result travels as JSON, and the check reads the
+full key with the settings of a private copy of grading.yml.
+
+* MUTANTS: one real fault each; exactly the listed checks fail and every other check passes with
+  full points, so the fault is caught by the check meant for it and by no other.
+* ALTERNATIVES: valid answers written another way; every check passes with full points.
+
+The expected sets come from the assignment's answer contract and the checks' stated properties,
+not from running the checks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+from sklearn.linear_model import Lasso, LassoCV, LinearRegression, lasso_path
+from sklearn.model_selection import KFold, RepeatedKFold, cross_val_predict, cross_val_score
+
+from autograder.checks.spec import CheckConfig
+from autograder.config import load_config
+from autograder.data import problem1
+from autograder.keys import build_bundle
+from autograder.probing import probe_inputs
+from autograder.results import CheckResult
+from autograder.suite import ITEMS
+from reference import p1_lasso as ref1
+from reference import p2_bandwidth as ref2
+from reference import p3_mercer as ref3
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Check ids, short.
+S_FORMAT, S_RECOVERY = "q1_2_S.support_format", "q1_2_S.support_recovery"
+BETA_FORMAT, BETA_VALUES = "q1_2_beta.beta_format", "q1_2_beta.beta_values"
+RISK_FORMAT, RISK_BAND = "q1_2_risk.risk_format", "q1_2_risk.risk_band"
+H_MIN, R_AT_H = "q2_1.bandwidth_minimizes_bound", "q2_1.risk_bound_at_bandwidth"
+H_VALUES, R_VALUES = "q2_1.bandwidth_values", "q2_1.risk_bound_values"
+EXP_FORMAT, EXP_VALUES = "q2_2.exponent_format", "q2_2.exponent_values"
+N_SCALING = "q2_3.sample_size_scaling"
+A_STATIONARY, A_OBJECTIVE = "q3_1.alpha_stationary", "q3_1.alpha_objective"
+REG_SHAPE, REG_LIMITS, REG_VALUES = "q3_2.regress_shape", "q3_2.regress_limits", "q3_2.regress_values"
+KERNELS, LAMBDAS = "q3_2_kernels.kernels_valid", "q3_3.lambdas_chosen"
+
+REMOVED = object()  # an override that deletes the name from the notebook's namespace
+
+
+@dataclass(frozen=True)
+class Context:
+    """What rows may build their answers from: the generated problem 1 data and the reference answers."""
+
+    X: np.ndarray
+    y: np.ndarray
+    p1: Any  # reference.p1_lasso.P1Answer on (X, y)
+    reference: dict
+
+
+@dataclass(frozen=True)
+class Setup:
+    bundle: dict
+    graded: tuple[str, ...]
+    ctx: Context
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory) -> Setup:
+    """Generated problem 1 data, every check's key and settings, and the reference answers (once)."""
+    folder = tmp_path_factory.mktemp("mutants")
+    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
+    config = load_config(folder / "grading.yml")
+    problem1.generate(config)
+    bundle = json.loads(json.dumps(build_bundle(config, include_hidden=True)))
+    X, y = problem1.load_xy(problem1.data_path(config))
+    p1 = ref1.solve(X, y)
+    lambdas = ref3.chosen_lambdas()
+    reference = {
+        "S_hat": p1.S_hat,
+        "beta_hat": p1.beta_hat,
+        "risk_hat": p1.risk_hat,
+        "optimal_bandwidth": ref2.optimal_bandwidth,
+        "risk_bound": ref2.risk_bound,
+        "bandwidth_exponent": ref2.bandwidth_exponent,
+        "risk_exponent": ref2.risk_exponent,
+        "sample_size": ref2.sample_size,
+        "alpha_hat": ref3.alpha_hat,
+        "mercer_kernel_regress": ref3.mercer_kernel_regress,
+        "kernel1": ref3.kernel1,
+        "kernel2": ref3.kernel2,
+        "lambda_hat_1": lambdas.lambda_hat_1,
+        "lambda_hat_2": lambdas.lambda_hat_2,
+    }
+    graded = tuple(i for i in bundle["keys"] if not ITEMS[i].engine_only)
+    return Setup(bundle, graded, Context(X, y, p1, reference))
+
+
+def grade(setup: Setup, overrides: dict) -> dict[str, CheckResult]:
+    """Every graded check on the reference answers with `overrides` applied, as the engine runs them."""
+    answers = {**setup.ctx.reference, **overrides}
+    answers = {k: v for k, v in answers.items() if v is not REMOVED}
+    results = {}
+    for check_id in setup.graded:
+        item = ITEMS[check_id]
+        key = setup.bundle["keys"][check_id]
+        scope = {name: answers[name] for name in item.answers if name in answers}
+        observed = item.probe(scope, probe_inputs(check_id, key))
+        observed = json.loads(json.dumps({"value": observed}))["value"]  # the kernel prints it as JSON
+        results[check_id] = item.check(observed, key, cfg=CheckConfig(**setup.bundle["configs"][check_id]))
+    return results
+
+
+def outcome_problems(results: dict[str, CheckResult], expected_fail: frozenset[str]) -> list[str]:
+    """Where the results differ from "exactly `expected_fail` fails, the rest pass with full points"."""
+    problems = []
+    for check_id, r in results.items():
+        if check_id in expected_fail:
+            if r.status != "failed" or r.points >= r.max_points:
+                problems.append(f"{check_id} should fail; got {r.status} with {r.points}/{r.max_points}: {r.message}")
+        elif r.status != "passed" or r.points != pytest.approx(r.max_points):
+            problems.append(f"{check_id} should pass; got {r.status} with {r.points}/{r.max_points}: {r.message}")
+    return problems
+
+
+def answers_of(make: dict | Callable[[Context], dict], ctx: Context) -> dict:
+    return make(ctx) if callable(make) else make
+
+
+# --- student-style answers: problem 1 ------------------------------------------------------------
+
+
+def ols(X: np.ndarray, y: np.ndarray, S) -> np.ndarray:
+    """Least-squares coefficients (with intercept, not returned) on the columns S."""
+    return LinearRegression().fit(X[:, list(S)], y).coef_
+
+
+def cv_mse(X: np.ndarray, y: np.ndarray, S, seed: int = 0) -> float:
+    """10-fold cross-validated squared error of least squares on the columns S."""
+    cv = KFold(10, shuffle=True, random_state=seed)
+    return float(-cross_val_score(LinearRegression(), X[:, list(S)], y, cv=cv, scoring="neg_mean_squared_error").mean())
+
+
+def strongest_column(ctx: Context) -> int:
+    """The column of the reference S_hat with the largest |t| in its refit: surely a strong signal."""
+    fit = ref1.refit(ctx.X, ctx.y, ctx.p1.S_hat)
+    return int(ctx.p1.S_hat[int(np.argmax(np.abs(fit.coef / fit.stderr)))])
+
+
+def bic_along_lasso_path(ctx: Context) -> dict:
+    """Each distinct support on the lasso path refitted by least squares; the smallest BIC wins."""
+    X, y = ctx.X, ctx.y
+    n = len(y)
+    _, coefs, _ = lasso_path(X, y)
+    best_bic, best = math.inf, None
+    for support in {tuple(np.flatnonzero(c)) for c in coefs.T}:
+        if not support or len(support) > 20:
+            continue
+        Z = np.column_stack([np.ones(n), X[:, list(support)]])
+        rss = float(np.sum((y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0]) ** 2))
+        bic = n * math.log(rss / n) + (len(support) + 1) * math.log(n)
+        if bic < best_bic:
+            best_bic, best = bic, list(support)
+    return {"S_hat": np.array(best), "beta_hat": ols(X, y, best), "risk_hat": cv_mse(X, y, best)}
+
+
+def stability_selection(ctx: Context) -> dict:
+    """Columns the lasso picks on at least 70% of 100 random half-samples; least-squares refit; CV risk."""
+    X, y = ctx.X, ctx.y
+    rng = np.random.default_rng(1)
+    counts = np.zeros(X.shape[1])
+    for _ in range(100):
+        rows = rng.choice(len(y), len(y) // 2, replace=False)
+        counts += Lasso(alpha=0.1).fit(X[rows], y[rows]).coef_ != 0
+    S = np.flatnonzero(counts >= 70)
+    splits = RepeatedKFold(n_splits=5, n_repeats=4, random_state=0)
+    risk = -cross_val_score(LinearRegression(), X[:, S], y, cv=splits, scoring="neg_mean_squared_error").mean()
+    return {"S_hat": S, "beta_hat": ols(X, y, S), "risk_hat": float(risk)}
+
+
+def lasso_cv_support(ctx: Context) -> dict:
+    """The seed student's selection: every column LassoCV keeps (tuned for prediction, so many nulls)."""
+    S = np.where(LassoCV(cv=5, random_state=0).fit(ctx.X, ctx.y).coef_ != 0)[0]
+    assert len(S) > len(ctx.p1.S_hat) + 1  # precondition: LassoCV keeps noise columns here
+    return {"S_hat": S, "beta_hat": ols(ctx.X, ctx.y, S)}
+
+
+def seed_unsquared_risk(ctx: Context) -> dict:
+    """The seed student's risk: mean of y - X_S beta over the training rows, unsquared (and no intercept)."""
+    value = float(np.mean(ctx.y - ctx.X[:, ctx.p1.S_hat] @ ctx.p1.beta_hat))
+    assert value < 0  # precondition: negative on this data, so the format check catches it too
+    return {"risk_hat": value}
+
+
+def cv_unsquared_risk(ctx: Context) -> dict:
+    """Cross-validated residuals, averaged without squaring (positive on this data)."""
+    S = ctx.p1.S_hat
+    residuals = ctx.y - cross_val_predict(
+        LinearRegression(), ctx.X[:, S], ctx.y, cv=KFold(5, shuffle=True, random_state=0)
+    )
+    value = float(np.mean(residuals))
+    assert value > 0  # precondition: only the band can catch it
+    return {"risk_hat": value}
+
+
+def in_sample_mse_all_columns(ctx: Context) -> dict:
+    fit = LinearRegression().fit(ctx.X, ctx.y)
+    return {"risk_hat": float(np.mean((ctx.y - fit.predict(ctx.X)) ** 2))}
+
+
+def full_length_beta(ctx: Context) -> dict:
+    beta = np.zeros(ctx.X.shape[1])
+    beta[ctx.p1.S_hat] = ctx.p1.beta_hat
+    return {"beta_hat": beta}
+
+
+# --- student-style answers: problem 2 ------------------------------------------------------------
+
+
+def textbook_bandwidth(c1, c2, n, p):
+    return (p * c2 / (4 * c1 * n)) ** (1 / (p + 4))
+
+
+def bound_at(bandwidth):
+    """risk_bound written from the student's own bandwidth: c1 h^4 + c2 / (n h^p) at h = bandwidth(...)."""
+
+    def risk_bound(c1, c2, n, p):
+        h = bandwidth(c1, c2, n, p)
+        return c1 * h**4 + c2 / (n * h**p)
+
+    return risk_bound
+
+
+def bandwidth_exponent_p_plus_2(c1, c2, n, p):
+    return (p * c2 / (4 * c1 * n)) ** (1 / (p + 2))
+
+
+def bandwidth_without_p(c1, c2, n, p):
+    return (c2 / (4 * c1 * n)) ** (1 / (p + 4))
+
+
+def swapped_bandwidth(c1, c2, n, p):
+    return (p * c1 / (4 * c2 * n)) ** (1 / (p + 4))
+
+
+def bias_only_risk_bound(c1, c2, n, p):
+    return c1 * textbook_bandwidth(c1, c2, n, p) ** 4
+
+
+def sample_size_by_counting(risk, p):
+    """Counting n up until the bound reaches the risk: ~1e7 steps at p = 20; the probe limits stop it."""
+    give_up = time.perf_counter() + 40  # a guard should the probe's limits not fire
+    n = 1
+    while True:
+        h = (p / (4 * n)) ** (1 / (p + 4))
+        if h**4 + 1 / (n * h**p) <= risk or time.perf_counter() > give_up:
+            return n
+        n += 1
+
+
+def sample_size_by_root_finding(risk, p):
+    """n solving risk_bound(1, 1, n, p) = risk numerically, in log n."""
+    bound = bound_at(textbook_bandwidth)
+    return math.exp(brentq(lambda logn: math.log(bound(1.0, 1.0, math.exp(logn), p) / risk), 0.0, 200.0, xtol=1e-12))
+
+
+def sympy_answers(ctx: Context) -> dict:
+    sympy = pytest.importorskip("sympy")
+    c1, c2, n, p, risk = sympy.symbols("c1 c2 n p risk", positive=True)
+    h = (p * c2 / (4 * c1 * n)) ** (1 / (p + 4))
+    bound = c1 * h**4 + c2 / (n * h**p)
+    constant = bound.subs({c1: 1, c2: 1, n: 1})
+    return {
+        "optimal_bandwidth": h,
+        "risk_bound": bound,
+        "bandwidth_exponent": -1 / (p + 4),
+        "risk_exponent": -4 / (p + 4),
+        "sample_size": (constant / risk) ** ((p + 4) / 4),
+    }
+
+
+# --- student-style answers: problem 3 ------------------------------------------------------------
+
+
+def alpha_without_identity(K, Y, lmbda):
+    return np.linalg.solve(K + lmbda, Y)
+
+
+def alpha_without_penalty(K, Y, lmbda):
+    return np.linalg.solve(K, Y)
+
+
+def alpha_pseudo_inverse(K, Y, lmbda):
+    return np.linalg.pinv(K) @ Y
+
+
+def alpha_ridge_formula(K, Y, lmbda):
+    """(K'K + lambda I)^-1 K'Y: the ridge penalty lambda ||a||^2 in place of lambda a'Ka."""
+    return np.linalg.solve(K.T @ K + lmbda * np.eye(len(K)), K.T @ Y)
+
+
+def alpha_fitted_values(K, Y, lmbda):
+    """K (K + lambda I)^-1 Y: the fitted values at the data, not the coefficients."""
+    return K @ np.linalg.solve(K + lmbda * np.eye(len(K)), Y)
+
+
+def alpha_inverse(K, Y, lmbda):
+    return np.linalg.inv(K + lmbda * np.eye(len(K))) @ Y
+
+
+def alpha_column(K, Y, lmbda):
+    return ref3.alpha_hat(K, Y, lmbda).reshape(-1, 1)
+
+
+def regress_starter_inverse(kernel, X, y, x, lmbda):
+    """The starter's loop kernel(X, xj) and an explicit inverse, as three real solutions do."""
+    K = np.column_stack([kernel(X, xj) for xj in X])
+    k = np.column_stack([kernel(x, xj) for xj in X])
+    return k @ np.linalg.inv(K + lmbda * np.eye(len(X))) @ y
+
+
+def regress_scalar_loops(kernel, X, y, x, lmbda):
+    """Gram matrices by double loops over scalar kernel calls."""
+    K = np.array([[kernel(a, b) for b in X] for a in X], dtype=float)
+    k = np.array([[kernel(a, b) for b in X] for a in x], dtype=float)
+    return k @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def regress_column(kernel, X, y, x, lmbda):
+    return ref3.mercer_kernel_regress(kernel, X, y, x, lmbda).reshape(-1, 1)
+
+
+def regress_fixed_lambda(kernel, X, y, x, lmbda):
+    return ref3.mercer_kernel_regress(kernel, X, y, x, 1.0)
+
+
+def regress_eval_gram_at_x(kernel, X, y, x, lmbda):
+    """K(x, x) where K(x, X) belongs: a shape error unless x has as many points as X."""
+    K = np.column_stack([kernel(X, xj) for xj in X])
+    k = np.column_stack([kernel(x, xj) for xj in x])
+    return k @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def regress_returns_alpha(kernel, X, y, x, lmbda):
+    K = np.column_stack([kernel(X, xj) for xj in X])
+    return np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def gram_kernel(bandwidth):
+    """A kernel written for whole Gram matrices k(X, Y)."""
+
+    def kernel(A, B):
+        A, B = np.atleast_1d(np.asarray(A, dtype=float)).ravel(), np.atleast_1d(np.asarray(B, dtype=float)).ravel()
+        return np.exp(-((A[:, None] - B[None, :]) ** 2) / (2 * bandwidth**2))
+
+    return kernel
+
+
+def matern32(x, y, length=0.5):
+    r = np.sqrt(3) * np.abs(x - y) / length
+    return (1 + r) * np.exp(-r)
+
+
+# --- the tables ----------------------------------------------------------------------------------
+
+MUTANTS = [
+    # Problem 1
+    pytest.param(  # index 50 appended to S_hat (p = 50 columns: 0..49), with a zero coefficient for it
+        lambda c: {"S_hat": [*c.p1.S_hat.tolist(), 50], "beta_hat": [*c.p1.beta_hat.tolist(), 0.0]},
+        {S_FORMAT, S_RECOVERY},
+        id="S_hat-index-out-of-range",
+    ),
+    pytest.param(  # the strongest signal dropped from S_hat with its coefficient; beta_values charges for the
+        # strong coefficient that is then not estimated
+        lambda c: {
+            "S_hat": [j for j in c.p1.S_hat.tolist() if j != strongest_column(c)],
+            "beta_hat": [b for j, b in zip(c.p1.S_hat.tolist(), c.p1.beta_hat) if j != strongest_column(c)],
+        },
+        {S_RECOVERY, BETA_VALUES},
+        id="S_hat-misses-a-strong-signal",
+    ),
+    pytest.param(  # the seed student's S_hat: LassoCV's whole support, refitted by least squares
+        lasso_cv_support, {S_RECOVERY}, id="S_hat-lassocv-support"
+    ),
+    pytest.param(  # one coefficient short of S_hat
+        lambda c: {"beta_hat": c.p1.beta_hat[:-1]}, {BETA_FORMAT, BETA_VALUES}, id="beta_hat-wrong-length"
+    ),
+    pytest.param(  # the seed student's risk: unsquared in-sample mean residual (negative here)
+        seed_unsquared_risk, {RISK_FORMAT, RISK_BAND}, id="risk_hat-seed-unsquared-mean-residual"
+    ),
+    pytest.param(  # cross-validated residuals averaged without squaring (positive here)
+        cv_unsquared_risk, {RISK_BAND}, id="risk_hat-cv-unsquared-mean-residual"
+    ),
+    pytest.param(  # training error of least squares on all 50 columns: far too optimistic
+        in_sample_mse_all_columns, {RISK_BAND}, id="risk_hat-in-sample-ols-all-columns"
+    ),
+    pytest.param(  # sklearn's neg_mean_squared_error reported as is: a negative risk
+        lambda c: {"risk_hat": -cv_mse(c.X, c.y, c.p1.S_hat)},
+        {RISK_FORMAT, RISK_BAND},
+        id="risk_hat-neg-mean-squared-error",
+    ),
+    pytest.param({"risk_hat": float("nan")}, {RISK_FORMAT, RISK_BAND}, id="risk_hat-nan"),
+    # Problem 2
+    pytest.param(  # h* = (...)^(1/(p+2)), risk_bound computed at that h
+        {"optimal_bandwidth": bandwidth_exponent_p_plus_2, "risk_bound": bound_at(bandwidth_exponent_p_plus_2)},
+        {H_MIN, H_VALUES, R_VALUES},
+        id="bandwidth-exponent-1/(p+2)",
+    ),
+    pytest.param(  # h* without the factor p, risk_bound computed at that h
+        {"optimal_bandwidth": bandwidth_without_p, "risk_bound": bound_at(bandwidth_without_p)},
+        {H_MIN, H_VALUES, R_VALUES},
+        id="bandwidth-missing-p",
+    ),
+    pytest.param(  # h* without the factor p next to the reference risk_bound: the bound no longer matches the
+        # student's own h, which risk_bound_at_bandwidth checks by design
+        {"optimal_bandwidth": bandwidth_without_p},
+        {H_MIN, H_VALUES, R_AT_H},
+        id="bandwidth-missing-p-with-reference-risk-bound",
+    ),
+    pytest.param(  # c1 and c2 swapped in h*, risk_bound computed at that h
+        {"optimal_bandwidth": swapped_bandwidth, "risk_bound": bound_at(swapped_bandwidth)},
+        {H_MIN, H_VALUES, R_VALUES},
+        id="bandwidth-swapped-c1-c2",
+    ),
+    pytest.param(  # the bound at h* without the variance term c2 / (n h^p)
+        {"optimal_bandwidth": textbook_bandwidth, "risk_bound": bias_only_risk_bound},
+        {R_AT_H, R_VALUES},
+        id="risk-bound-missing-variance",
+    ),
+    pytest.param(  # a real mistake: the risk rate stated as n^(-1/(p+4))
+        {"risk_exponent": lambda p: -1 / (p + 4)}, {EXP_VALUES}, id="risk-exponent-1/(p+4)"
+    ),
+    pytest.param(  # both exponents with the wrong sign
+        {"bandwidth_exponent": lambda p: 1 / (p + 4), "risk_exponent": lambda p: 4 / (p + 4)},
+        {EXP_FORMAT, EXP_VALUES},
+        id="exponents-positive",
+    ),
+    pytest.param(  # n = R^(-p/4): the power misses the 4 of the bias
+        {"sample_size": lambda risk, p: risk ** (-p / 4)}, {N_SCALING}, id="sample-size-wrong-power"
+    ),
+    pytest.param(  # counting n up one at a time: times out at large p under grading.yml's probe limits
+        {"sample_size": sample_size_by_counting}, {N_SCALING}, id="sample-size-while-loop"
+    ),
+    pytest.param(  # the number formatted as text
+        {"sample_size": lambda risk, p: f"{risk ** (-(p + 4) / 4):.0f}"}, {N_SCALING}, id="sample-size-string"
+    ),
+    # Problem 3
+    pytest.param({"alpha_hat": alpha_without_identity}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-K-plus-lambda"),
+    pytest.param({"alpha_hat": alpha_without_penalty}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-solve-K-Y"),
+    pytest.param({"alpha_hat": alpha_pseudo_inverse}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-pinv-K-only"),
+    pytest.param({"alpha_hat": alpha_ridge_formula}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-ridge-formula"),
+    pytest.param({"alpha_hat": alpha_fitted_values}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-fitted-values"),
+    pytest.param(  # a (m, 1) column: right values, wrong shape (broadcasts into a grid in the starter code)
+        {"mercer_kernel_regress": regress_column}, {REG_SHAPE, REG_VALUES}, id="regress-column-output"
+    ),
+    pytest.param({"mercer_kernel_regress": regress_fixed_lambda}, {REG_LIMITS, REG_VALUES}, id="regress-ignores-lmbda"),
+    pytest.param(  # K(x, x) for K(x, X); the limits check evaluates at x = X, where the two coincide
+        {"mercer_kernel_regress": regress_eval_gram_at_x}, {REG_SHAPE, REG_VALUES}, id="regress-K(x,x)"
+    ),
+    pytest.param(
+        {"mercer_kernel_regress": regress_returns_alpha},
+        {REG_SHAPE, REG_LIMITS, REG_VALUES},
+        id="regress-returns-alpha",
+    ),
+    pytest.param({"kernel2": ref3.kernel1}, {KERNELS}, id="kernel2-same-as-kernel1"),
+    pytest.param({"kernel2": lambda x, y: np.exp(-((x - 2 * y) ** 2))}, {KERNELS}, id="kernel-asymmetric"),
+    pytest.param({"kernel1": lambda x, y: -np.abs(x - y)}, {KERNELS}, id="kernel-not-psd"),
+    pytest.param({"lambda_hat_1": 0}, {LAMBDAS}, id="lambda-zero"),
+    pytest.param({"lambda_hat_2": -0.5}, {LAMBDAS}, id="lambda-negative"),
+    pytest.param({"lambda_hat_1": ...}, {LAMBDAS}, id="lambda-ellipsis"),
+]
+
+ALTERNATIVES = [
+    pytest.param({}, id="reference"),
+    # Problem 1
+    pytest.param(bic_along_lasso_path, id="p1-bic-along-lasso-path-ols-refit"),
+    pytest.param(stability_selection, id="p1-stability-selection"),
+    pytest.param(full_length_beta, id="p1-beta-full-length-50"),
+    pytest.param(  # plain Python list, list and float
+        lambda c: {"S_hat": c.p1.S_hat.tolist(), "beta_hat": c.p1.beta_hat.tolist(), "risk_hat": float(c.p1.risk_hat)},
+        id="p1-python-lists",
+    ),
+    # Problem 2
+    pytest.param(sympy_answers, id="p2-sympy-expressions"),
+    pytest.param(  # direct formulas on scalars, no logs
+        {"optimal_bandwidth": textbook_bandwidth, "risk_bound": bound_at(textbook_bandwidth)},
+        id="p2-textbook-formulas",
+    ),
+    pytest.param(  # other constants: c1 = c2 = 2
+        {"sample_size": lambda risk, p: ref2.sample_size(risk, p, c1=2.0, c2=2.0)}, id="p2-sample-size-c1-c2-2"
+    ),
+    pytest.param(  # most students: no constants at all
+        {"sample_size": lambda risk, p: risk ** (-(p + 4) / 4)}, id="p2-sample-size-without-constants"
+    ),
+    pytest.param(  # a whole number of samples
+        {"sample_size": lambda risk, p: math.ceil(ref2.sample_size(risk, p))}, id="p2-sample-size-ceil"
+    ),
+    pytest.param({"sample_size": sample_size_by_root_finding}, id="p2-sample-size-root-finding"),
+    # Problem 3
+    pytest.param(
+        {"alpha_hat": alpha_inverse, "mercer_kernel_regress": regress_starter_inverse}, id="p3-explicit-inverse"
+    ),
+    pytest.param({"alpha_hat": alpha_column}, id="p3-alpha-as-column"),
+    pytest.param({"mercer_kernel_regress": regress_scalar_loops}, id="p3-regress-scalar-loops"),
+    pytest.param(  # the assignment's other spelling, and no mercer_kernel_regress at all
+        {"mercer_kernel_regress": REMOVED, "mercere_kernel_regress": ref3.mercer_kernel_regress},
+        id="p3-misspelled-regress-name",
+    ),
+    pytest.param(  # numpy kernels that broadcast: a narrow Gaussian and a cubic polynomial
+        {
+            "kernel1": lambda x, y: np.exp(-((x - y) ** 2) / (2 * 0.2**2)),
+            "kernel2": lambda x, y: (1 + x * y) ** 3,
+        },
+        id="p3-broadcasting-kernels",
+    ),
+    pytest.param(  # scalar-only kernels k(x, y) with math.exp
+        {
+            "kernel1": lambda x, y: math.exp(-((x - y) ** 2) / 2),
+            "kernel2": lambda x, y: math.exp(-abs(x - y) / 0.5),
+        },
+        id="p3-scalar-math-exp-kernels",
+    ),
+    pytest.param({"kernel1": gram_kernel(0.5), "kernel2": gram_kernel(0.1)}, id="p3-gram-matrix-kernels"),
+    pytest.param(  # Laplacian and Matern (nu = 3/2)
+        {"kernel1": lambda x, y: np.exp(-np.abs(x - y) / 0.3), "kernel2": matern32}, id="p3-laplacian-matern"
+    ),
+    pytest.param(  # kernels of the difference k(d), next to the reference regression (probed with the grader's)
+        {"kernel1": lambda d: np.exp(-(d**2) / 2), "kernel2": lambda d: np.exp(-np.abs(d))}, id="p3-difference-kernels"
+    ),
+    pytest.param(  # numpy scalar and size-1 array; the smallest value of a grid, and a large one
+        {"lambda_hat_1": np.float64(1e-4), "lambda_hat_2": np.array([8.0])}, id="p3-numpy-lambdas"
+    ),
+]
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_every_configured_check_but_the_figures_is_graded(setup):
+    """The tables cover what the engine grades from the notebook; engine-only checks need recorded figures."""
+    configured = set(setup.bundle["configs"])
+    assert set(setup.graded) == {i for i in configured if not ITEMS[i].engine_only}
+    assert {i for i in configured if ITEMS[i].engine_only} == {"q1_1.path_plot", "q2_3.cod_plot"}
+
+
+@pytest.mark.parametrize("make, expected", MUTANTS)
+def test_mutant_fails_exactly_the_intended_checks(setup, make, expected):
+    assert expected <= set(setup.graded), expected - set(setup.graded)
+    results = grade(setup, answers_of(make, setup.ctx))
+    assert outcome_problems(results, frozenset(expected)) == []
+
+
+@pytest.mark.parametrize("make", ALTERNATIVES)
+def test_alternative_gets_full_credit_on_every_check(setup, make):
+    results = grade(setup, answers_of(make, setup.ctx))
+    assert outcome_problems(results, frozenset()) == []

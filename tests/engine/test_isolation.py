@@ -1,0 +1,239 @@
+"""The engine against hostile or broken notebooks: each gets the right (low) grade and the batch completes.
+
+Fixture notebooks are small (problem 2 and 3.3 answers only) so that each runs in seconds; their
+names say the scenario. One batch grades them all, as an instructor would.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+import threading
+
+import nbformat
+import pytest
+import yaml
+
+from autograder import sandbox
+from autograder.config import load_config
+from autograder.data import problem1
+from autograder.grading import GradeOptions, grade_batch
+from autograder.reports import write_gradebook, write_results
+from autograder.submissions import find_submissions
+
+from conftest import PROJECT_ROOT
+
+GOOD_P2 = """
+import numpy as np
+
+def optimal_bandwidth(c1, c2, n, p):
+    return (p * c2 / (4 * c1 * n)) ** (1 / (p + 4))
+
+def risk_bound(c1, c2, n, p):
+    h = optimal_bandwidth(c1, c2, n, p)
+    return c1 * h**4 + c2 / (n * h**p)
+"""
+LAMBDAS = "lambda_hat_1 = 0.01\nlambda_hat_2 = 0.1"
+
+
+def _notebook(*cells: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+
+
+def _scenarios(key_path: Path, out_dir: Path, port: int) -> dict[str, nbformat.NotebookNode]:
+    return {
+        "good-p2": _notebook(GOOD_P2, LAMBDAS),
+        "loops-forever": _notebook(GOOD_P2, "while True:\n    pass", LAMBDAS),
+        "allocates-20gb": _notebook(GOOD_P2, "big = np.ones(20 * 1024**3 // 8)", LAMBDAS),
+        "calls-os-exit": _notebook(GOOD_P2, "import os\nos._exit(0)", LAMBDAS),
+        "writes-fake-results": _notebook(
+            "import json, pathlib\n"
+            f"target = pathlib.Path({str(out_dir)!r}) / 'writes-fake-results'\n"
+            "target.mkdir(parents=True, exist_ok=True)\n"
+            "(target / 'results.json').write_text(json.dumps({'score': 60, 'tests': []}))",
+            "open('results.json', 'w').write('{\"score\": 60}')",
+            LAMBDAS,
+        ),
+        "patches-allclose": _notebook(
+            "import numpy as np\n"
+            "np.allclose = lambda *a, **k: True\n"
+            "np.isclose = lambda a, b, *r, **k: np.ones_like(np.asarray(a), dtype=bool)\n"
+            "def optimal_bandwidth(c1, c2, n, p):\n    return 1.0\n"
+            "def risk_bound(c1, c2, n, p):\n    return 1.0",
+            LAMBDAS,
+        ),
+        "fakes-the-checker": _notebook(
+            "import sys, types\n"
+            "fake = types.ModuleType('autograder')\n"
+            "sys.modules['autograder'] = fake\n"
+            "def optimal_bandwidth(c1, c2, n, p):\n    return 1.0",
+            LAMBDAS,
+        ),
+        "reads-answer-key": _notebook(
+            f"import json\nS_hat = json.load(open({str(key_path)!r}))['support']",
+            LAMBDAS,
+        ),
+        "uses-the-network": _notebook(
+            f"import urllib.request\nurllib.request.urlopen('http://127.0.0.1:{port}/', timeout=3).read()",
+            LAMBDAS,
+        ),
+        "forks-many": _notebook(
+            GOOD_P2,
+            "import os, time\n"
+            "children = []\n"
+            "for _ in range(600):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        time.sleep(3)\n"
+            "        os._exit(0)\n"
+            "    children.append(pid)",
+            LAMBDAS,
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One batch with every scenario, plus an unreadable file and a zip, graded with -j 2."""
+    root = tmp_path_factory.mktemp("isolation")
+    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw["limits"].update(cell_timeout_s=8, notebook_timeout_s=90, memory_mb=2048, max_processes=128, probe_budget_s=10)
+    (root / "grading.yml").write_text(yaml.safe_dump(raw))
+    config = load_config(root / "grading.yml")
+    problem1.generate(config)
+    folder, out = root / "submissions", root / "out"
+    folder.mkdir()
+    served = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            served.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for name, nb in _scenarios(problem1.key_path(config), out, server.server_address[1]).items():
+            nbformat.write(nb, folder / f"{name}.ipynb")
+        (folder / "not-a-notebook.ipynb").write_text("this is not JSON")
+        with zipfile.ZipFile(folder / "zipped.zip", "w") as archive:
+            archive.writestr("assn1.ipynb", nbformat.writes(_notebook(GOOD_P2, LAMBDAS)))
+            archive.writestr("brain_food_model_1.keras", b"not really a model")
+        options = GradeOptions(config.path, out, isolation="auto")
+        results = grade_batch(config, find_submissions([folder]), options, jobs=2, progress=False)
+    finally:
+        server.shutdown()
+    for result in results:
+        write_results(result, out / result.name)
+    write_gradebook(results, out / "final_grades.csv")
+    return config, {r.name: r for r in results}, out, served
+
+
+def _points(result, question):
+    return next(q for q in result.questions if q.name == question).points
+
+
+def _cells(out: Path, name: str):
+    return nbformat.read(out / name / "executed.ipynb", as_version=4).cells
+
+
+def test_a_plain_notebook_gets_its_points(graded):
+    _, results, _, _ = graded
+    good = results["good-p2"]
+    assert good.status == "Completed"
+    assert _points(good, "q2_1") == 2 and _points(good, "q3_3") == 2
+    assert _points(good, "q1_2_S") == 0
+
+
+@pytest.mark.parametrize("name", ["loops-forever", "allocates-20gb", "calls-os-exit"])
+def test_a_runaway_cell_costs_only_itself(graded, name):
+    """The cell is stopped (timeout, MemoryError, dead kernel); the answers before and after still count."""
+    _, results, out, _ = graded
+    result = results[name]
+    assert result.status == "Completed"
+    assert _points(result, "q2_1") == 2 and _points(result, "q3_3") == 2
+    expected = {
+        "loops-forever": "cell 1: timeout",
+        "allocates-20gb": "cell 1: error: MemoryError",
+        "calls-os-exit": "cell 1: killed-kernel",
+    }
+    assert any(note.startswith(expected[name]) for note in result.notes), result.notes
+
+
+def test_a_fake_results_file_changes_nothing(graded):
+    _, results, out, _ = graded
+    written = json.loads((out / "writes-fake-results" / "results.json").read_text())
+    assert written["score"] == results["writes-fake-results"].total == 2.0 and written["tests"]
+    errors = [
+        o for c in _cells(out, "writes-fake-results") for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
+    if results["writes-fake-results"].isolation == "bubblewrap":
+        assert errors and errors[0]["ename"] in ("OSError", "PermissionError"), (
+            "the output folder is read-only in the sandbox"
+        )
+
+
+@pytest.mark.parametrize("name", ["patches-allclose", "fakes-the-checker"])
+def test_tampering_inside_the_kernel_does_not_raise_the_grade(graded, name):
+    _, results, _, _ = graded
+    assert _points(results[name], "q2_1") < 1, "comparisons happen in the grader, and probes load their own code"
+
+
+def test_the_answer_key_is_not_readable_from_the_kernel(graded):
+    _, results, out, _ = graded
+    result = results["reads-answer-key"]
+    assert _points(result, "q1_2_S") == 0
+    errors = [
+        o for c in _cells(out, "reads-answer-key") for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
+    assert errors and errors[0]["ename"] in ("FileNotFoundError", "PermissionError")
+
+
+def test_the_network_is_cut(graded):
+    _, results, out, served = graded
+    if results["uses-the-network"].isolation != "bubblewrap":
+        pytest.skip(
+            "only bubblewrap cuts the network; this machine fell back to " + results["uses-the-network"].isolation
+        )
+    assert served == [], "the kernel reached a server on this machine"
+    errors = [
+        o for c in _cells(out, "uses-the-network") for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
+    assert errors and errors[0]["ename"] in ("URLError", "OSError", "ConnectionRefusedError")
+
+
+def test_forking_is_capped(graded):
+    _, results, out, _ = graded
+    result = results["forks-many"]
+    if not any(n == f"isolation: {result.isolation}" for n in result.notes):
+        pytest.skip("no process cap on this machine: " + result.notes[0])
+    errors = [o for c in _cells(out, "forks-many") for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "BlockingIOError", "the cap stopped the forks"
+    assert result.status == "Completed" and _points(result, "q2_1") == 2, (
+        "answers from before the fork cell still count"
+    )
+
+
+def test_an_unreadable_file_gets_a_row_saying_why(graded):
+    _, results, out, _ = graded
+    assert results["not-a-notebook"].status.startswith("unreadable notebook")
+    rows = (out / "final_grades.csv").read_text().splitlines()
+    assert any(r.startswith("not-a-notebook.ipynb,") and "unreadable notebook" in r for r in rows)
+
+
+def test_a_zip_submission_is_unpacked_and_graded(graded):
+    _, results, _, _ = graded
+    assert results["zipped"].status == "Completed" and _points(results["zipped"], "q2_1") == 2
+
+
+def test_isolation_level_is_reported(graded):
+    _, results, _, _ = graded
+    level = sandbox.isolation_level("auto")
+    assert all(r.isolation == level for r in results.values())
+    assert all(r.notes[0].startswith(f"isolation: {level}") for r in results.values() if r.status == "Completed")
