@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test install data build clean
 
 demo: data build
-	@echo "Data and student notebook ready. Grading of the example submissions arrives with the grader (\`assn1 grade\`)."
+	$(BIN)/assn1 grade examples/submissions -o out -j 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

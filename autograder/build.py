@@ -30,6 +30,7 @@ NOTEBOOK_NAME = "assn1.ipynb"
 PACKAGE = Path(__file__).resolve().parent
 # The part of this package a notebook's kernel needs to run checks: no config, data or build code.
 SHIPPED = ("__init__.py", "results.py", "in_kernel.py", "checks", "probes", "suite")
+GRADER_ONLY = ("simulation.py",)
 REQUIRE_CALL = re.compile(r"""require\(\s*["']([\w.]+)["']""")
 
 
@@ -52,7 +53,7 @@ def build(config: Config) -> BuildResult:
     with tempfile.TemporaryDirectory(prefix="assn1-build-") as tmp:
         stage = Path(tmp)
         nbformat.write(injected, stage / NOTEBOOK_NAME)
-        ship_package(stage / "autograder", build_bundle(config, include_hidden=False))
+        ship_package(stage / "autograder", build_bundle(config, include_hidden=False), for_students=True)
         out = stage / "out"
         _run_otter_assign(stage / NOTEBOOK_NAME, out)
         student_dir = config.build.student_dir
@@ -117,12 +118,14 @@ def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.No
     return nb
 
 
-def ship_package(target: Path, bundle: dict) -> None:
-    """Copy the kernel-side part of this package to `target`, with a key bundle beside it."""
+def ship_package(target: Path, bundle: dict, for_students: bool = False) -> None:
+    """Copy the kernel-side part of this package to `target`, with a key bundle beside it.
+
+    Students' copies leave out the grader-only probes (they hold solutions)."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", *(GRADER_ONLY if for_students else ()))
     for name in SHIPPED:
         source = PACKAGE / name
         if source.is_dir():

@@ -160,9 +160,9 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
         f"mean {mean:.2f} / {possible:g}; {len(results) - len(completed)} not completed; "
         f"isolation {results[0].isolation}; gradebook {_show(args.out / 'final_grades.csv')}"
     )
+    width = max(len(r.name) for r in results)
     for result in results:
-        if result.status != "Completed":
-            print(f"  {result.name}: {result.status}")
+        print(f"  {result.name.ljust(width)}  {result.total:6.2f} / {result.possible:g}  {result.status}")
     return 0
 
 

@@ -54,13 +54,18 @@ def gradescope_results(result: SubmissionResult) -> dict:
                 }
             )
         if not q.checks:
+            why = (
+                "not graded automatically in this run"
+                if result.status == "Completed"
+                else f"not graded: {result.status}"
+            )
             tests.append(
                 {
                     "name": q.title,
                     "score": 0.0,
                     "max_score": q.max_points,
                     "status": "failed",
-                    "output": "not graded automatically in this run",
+                    "output": why,
                     "visibility": "visible",
                 }
             )

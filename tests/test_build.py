@@ -113,8 +113,9 @@ def test_students_get_public_checks_only(built):
     assert not hidden
     for check_id in ("q1_2_S.support_recovery", "q2_1.bandwidth_values", "q3_2.regress_values"):
         assert check_id not in tests_text and check_id not in bundle["keys"]
+    assert not (student / "autograder" / "probes" / "simulation.py").exists(), "grader-only probes hold solutions"
     full = json.loads((result.autograder_dir / "autograder" / BUNDLE_NAME).read_text())
-    assert "q1_2_S.support_recovery" in full["keys"] and result.hidden_checks == 8
+    assert "q1_2_S.support_recovery" in full["keys"] and result.hidden_checks == 9
 
 
 def test_student_notebook_runs_top_to_bottom_with_answers_missing(built, tmp_path):

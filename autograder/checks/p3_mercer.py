@@ -155,3 +155,29 @@ def check_lambdas_chosen(observed: dict, key: dict, *, cfg: CheckConfig) -> Chec
         if value is None or not math.isfinite(value) or value <= 0:
             return failed(cfg, f"`{name}` should be a positive number; got {observed.get(name + '_repr', value)}.")
     return passed(cfg, "`lambda_hat_1` and `lambda_hat_2` are positive numbers.")
+
+
+def check_lambda_risk(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
+    """Each lambda_hat's simulated risk with its kernel is within `factor` of the best on a fine grid."""
+    factor = cfg.params.get("factor", 1.5)
+    problems, good = [], 0
+    for kernel_name, lambda_name in (("kernel1", "lambda_hat_1"), ("kernel2", "lambda_hat_2")):
+        curve = observed.get(kernel_name, {})
+        if "error" in curve:
+            problems.append(f"{lambda_name} could not be simulated ({curve['error']})")
+            continue
+        risks = np.asarray(curve["risk"], dtype=float)
+        grid, mine = risks[:-1], risks[-1]
+        best = int(np.nanargmin(grid))
+        if np.isfinite(mine) and mine <= factor * grid[best]:
+            good += 1
+            continue
+        chosen, best_lambda = curve["lmbdas"][-1], curve["lmbdas"][best]
+        side = "smaller" if best_lambda < chosen else "larger"
+        problems.append(
+            f"`{lambda_name}` = {chosen:.3g} gives a simulated risk {mine / grid[best]:.3g} times the best with "
+            f"`{kernel_name}`, which lies at {side} lambda (did your grid stop too early?)"
+        )
+    if problems:
+        return failed(cfg, "; ".join(problems) + ".", points=round(cfg.points * good / 2, 6))
+    return passed(cfg, f"both lambdas are within {factor:g}x of the best simulated risk for their kernel.")

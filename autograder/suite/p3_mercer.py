@@ -114,6 +114,24 @@ def _probe_kernels(answers: dict, key: dict) -> dict:
     return {name: gram(answers.get(name), key["points"], key["points"], timeout) for name in ("kernel1", "kernel2")}
 
 
+def _probe_lambda_risk(answers: dict, key: dict) -> dict:
+    """Simulated risk of each kernel at the student's lambda and over the key's fine grid."""
+    from autograder.probes.simulation import risk_curve
+
+    out = {}
+    for kernel_name, lambda_name in (("kernel1", "lambda_hat_1"), ("kernel2", "lambda_hat_2")):
+        chosen = to_number(answers.get(lambda_name))
+        probe = gram(answers.get(kernel_name), [0.0, 0.5], [0.0, 0.5], key["limits"]["call_s"])
+        if chosen is None or not chosen > 0 or "error" in probe:
+            out[kernel_name] = {"error": f"`{lambda_name}` or `{kernel_name}` is not usable"}
+            continue
+        grid = list(key["grid"]) + [chosen]
+        out[kernel_name] = risk_curve(
+            answers[kernel_name], probe["convention"], grid, key["trials"], key["seed"], key["limits"]["budget_s"]
+        )
+    return out
+
+
 def _probe_lambdas(answers: dict, key: dict) -> dict:
     out = {}
     for name in ("lambda_hat_1", "lambda_hat_2"):
@@ -172,6 +190,18 @@ ITEMS = [
         make_key=lambda ctx: {"points": np.sort(ctx.rng.uniform(-1, 1, 25)).tolist()},
         probe=_probe_kernels,
         check=checks.check_kernels_valid,
+    ),
+    Item(
+        "q3_3",
+        "lambda_risk",
+        ("kernel1", "kernel2", "lambda_hat_1", "lambda_hat_2"),
+        make_key=lambda ctx: {
+            "grid": np.logspace(-6, 2, 41).tolist(),
+            "trials": 200,
+            "seed": int(ctx.rng.integers(2**31)),
+        },
+        probe=_probe_lambda_risk,
+        check=checks.check_lambda_risk,
     ),
     Item(
         "q3_3",

@@ -53,7 +53,7 @@ EXP_FORMAT, EXP_VALUES = "q2_2.exponent_format", "q2_2.exponent_values"
 N_SCALING = "q2_3.sample_size_scaling"
 A_STATIONARY, A_OBJECTIVE = "q3_1.alpha_stationary", "q3_1.alpha_objective"
 REG_SHAPE, REG_LIMITS, REG_VALUES = "q3_2.regress_shape", "q3_2.regress_limits", "q3_2.regress_values"
-KERNELS, LAMBDAS = "q3_2_kernels.kernels_valid", "q3_3.lambdas_chosen"
+KERNELS, LAMBDAS, LAMBDA_RISK = "q3_2_kernels.kernels_valid", "q3_3.lambdas_chosen", "q3_3.lambda_risk"
 
 REMOVED = object()  # an override that deletes the name from the notebook's namespace
 
@@ -474,10 +474,12 @@ MUTANTS = [
     ),
     pytest.param({"kernel2": ref3.kernel1}, {KERNELS}, id="kernel2-same-as-kernel1"),
     pytest.param({"kernel2": lambda x, y: np.exp(-((x - 2 * y) ** 2))}, {KERNELS}, id="kernel-asymmetric"),
-    pytest.param({"kernel1": lambda x, y: -np.abs(x - y)}, {KERNELS}, id="kernel-not-psd"),
-    pytest.param({"lambda_hat_1": 0}, {LAMBDAS}, id="lambda-zero"),
-    pytest.param({"lambda_hat_2": -0.5}, {LAMBDAS}, id="lambda-negative"),
-    pytest.param({"lambda_hat_1": ...}, {LAMBDAS}, id="lambda-ellipsis"),
+    # the reference's lambda no longer suits a (non-PSD) kernel 1, so the simulated risk check fails too
+    pytest.param({"kernel1": lambda x, y: -np.abs(x - y)}, {KERNELS, LAMBDA_RISK}, id="kernel-not-psd"),
+    pytest.param({"lambda_hat_1": 0}, {LAMBDAS, LAMBDA_RISK}, id="lambda-zero"),
+    pytest.param({"lambda_hat_2": -0.5}, {LAMBDAS, LAMBDA_RISK}, id="lambda-negative"),
+    pytest.param({"lambda_hat_1": ...}, {LAMBDAS, LAMBDA_RISK}, id="lambda-ellipsis"),
+    pytest.param({"lambda_hat_1": 1.0, "lambda_hat_2": 8.0}, {LAMBDA_RISK}, id="lambdas-far-too-large"),
 ]
 
 ALTERNATIVES = [
@@ -537,8 +539,8 @@ ALTERNATIVES = [
     pytest.param(  # kernels of the difference k(d), next to the reference regression (probed with the grader's)
         {"kernel1": lambda d: np.exp(-(d**2) / 2), "kernel2": lambda d: np.exp(-np.abs(d))}, id="p3-difference-kernels"
     ),
-    pytest.param(  # numpy scalar and size-1 array; the smallest value of a grid, and a large one
-        {"lambda_hat_1": np.float64(1e-4), "lambda_hat_2": np.array([8.0])}, id="p3-numpy-lambdas"
+    pytest.param(  # a numpy scalar and a size-1 array, near the reference's choices
+        {"lambda_hat_1": np.float64(0.01), "lambda_hat_2": np.array([0.1])}, id="p3-numpy-lambdas"
     ),
 ]
 

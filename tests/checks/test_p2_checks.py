@@ -137,6 +137,7 @@ def test_sample_size_without_constants_passes(run, bundle):
 
 def test_sympy_expression_answers_pass(run, bundle):
     import sympy
+
     c1, c2, n, p = sympy.symbols("c1 c2 n p", positive=True)
     h = (p * c2 / (4 * c1 * n)) ** (1 / (p + 4))
     for check_id in ("q2_1.bandwidth_minimizes_bound", "q2_1.bandwidth_values"):
