@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,50 +72,32 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def run(
-    nb: nbformat.NotebookNode,
-    *,
-    prefix: list[str],
-    scratch: Path,
-    connection_dir: Path,
-    env: dict[str, str],
-    setup_code: str,
-    probe_code: dict[str, str],
-    cell_timeout_s: float,
-    notebook_timeout_s: float,
-    probe_timeout_s: float,
-) -> Execution:
+@dataclass(frozen=True)
+class RunSpec:
+    """How to run one notebook: the sandbox's command prefix, its folders and environment, the grader's
+    own code (setup, one probe per check) and the time limits."""
+
+    prefix: list[str]
+    scratch: Path
+    connection_dir: Path
+    env: dict[str, str]
+    setup_code: str
+    probe_code: dict[str, str]
+    cell_timeout_s: float
+    notebook_timeout_s: float
+    probe_timeout_s: float
+
+
+def run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
     """Execute `nb` in a confined kernel, then run each probe and parse its JSON result."""
-    return asyncio.run(
-        _run(
-            nb,
-            prefix,
-            scratch,
-            connection_dir,
-            env,
-            setup_code,
-            probe_code,
-            cell_timeout_s,
-            notebook_timeout_s,
-            probe_timeout_s,
-        )
-    )
+    return asyncio.run(_run(nb, spec))
 
 
-async def _run(
-    nb,
-    prefix,
-    scratch,
-    connection_dir,
-    env,
-    setup_code,
-    probe_code,
-    cell_timeout_s,
-    notebook_timeout_s,
-    probe_timeout_s,
-):
+async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
+    prefix, scratch, connection_dir, env = spec.prefix, spec.scratch, spec.connection_dir, spec.env
+    setup_code, probe_code, cell_timeout_s = spec.setup_code, spec.probe_code, spec.cell_timeout_s
     started = time.monotonic()
-    deadline = started + notebook_timeout_s
+    deadline = started + spec.notebook_timeout_s
     result = Execution(notebook=nb, cells=[CellRecord(i, "not-reached") for i in range(len(nb.cells))])
     client = NotebookClient(
         nb,
@@ -163,7 +144,7 @@ async def _run(
                             replay.append(position)
                     position += 1
                 for check_id, code in probe_code.items():
-                    text = await _execute_code(client, code, timeout=probe_timeout_s)
+                    text = await _execute_code(client, code, timeout=spec.probe_timeout_s)
                     parsed = _parse_result(text)
                     if isinstance(parsed, str):
                         result.probe_errors[check_id] = parsed
@@ -301,7 +282,3 @@ def kernel_env(scratch: Path, shipped: Path, seed: int) -> dict[str, str]:
         "LANG": "C.UTF-8",
         **{k: v for k, v in os.environ.items() if k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
     }
-
-
-def python_executable() -> str:
-    return sys.executable

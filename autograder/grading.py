@@ -7,7 +7,6 @@ becomes that submission's status and the batch carries on.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import shutil
@@ -17,7 +16,7 @@ import time
 import traceback
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -118,7 +117,7 @@ def _grade_task(task: tuple) -> SubmissionResult:
             f"grader error: {detail}",
             level,
             time.monotonic() - started,
-            questions=_empty_questions(config, "the grader failed on this submission"),
+            questions=_empty_questions(config),
         )
 
 
@@ -141,7 +140,7 @@ def grade_one(
             status,
             level,
             time.monotonic() - started,
-            questions=_empty_questions(config, status),
+            questions=_empty_questions(config),
         )
     sandbox.hand_over(level, [scratch, connection_dir])
     _stage_data(config, scratch / "data")
@@ -175,20 +174,18 @@ def grade_one(
 
 
 def _execute(nb, level, limits, box, cgroup, seed, checks, bundle, options) -> execution.Execution:
-    shipped = box.shipped
-    scratch, connection_dir = box.scratch, box.connection_dir
-    return execution.run(
-        execution.prepare(nb),
+    spec = execution.RunSpec(
         prefix=sandbox.kernel_prefix(level, limits, box, cgroup),
-        scratch=scratch,
-        connection_dir=connection_dir,
-        env=execution.kernel_env(scratch, shipped, seed),
+        scratch=box.scratch,
+        connection_dir=box.connection_dir,
+        env=execution.kernel_env(box.scratch, box.shipped, seed),
         setup_code=probing.setup_code(seed),
-        probe_code={i: probing.probe_code(i, bundle["keys"][i], str(shipped)) for i in checks},
+        probe_code={i: probing.probe_code(i, bundle["keys"][i], str(box.shipped)) for i in checks},
         cell_timeout_s=limits.cell_timeout_s,
         notebook_timeout_s=options.notebook_timeout_s or limits.notebook_timeout_s,
         probe_timeout_s=limits.probe_budget_s + 10,
     )
+    return execution.run(execution.prepare(nb), spec)
 
 
 def _judge(check_id: str, run: execution.Execution, key: dict, cfg: CheckConfig) -> CheckResult:
@@ -215,7 +212,7 @@ def _questions(config: Config, results: list[CheckResult]) -> list[QuestionScore
     return out
 
 
-def _empty_questions(config: Config, reason: str) -> list[QuestionScore]:
+def _empty_questions(config: Config) -> list[QuestionScore]:
     return [
         QuestionScore(name, q.title, 0.0, q.points, q.manual)
         for p in config.problems.values()
@@ -276,22 +273,3 @@ def _readable(path: Path) -> None:
         os.chmod(root, 0o755)
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
-
-
-def as_plain(result: SubmissionResult) -> dict:
-    """A SubmissionResult as JSON-ready data."""
-    data = asdict(result)
-    data["total"], data["possible"] = result.total, result.possible
-    return data
-
-
-def public_only(results: list[SubmissionResult]) -> list[SubmissionResult]:
-    """Results without hidden checks (what a student may see before grades are published)."""
-    return [
-        replace(r, questions=[replace(q, checks=tuple(c for c in q.checks if not c.hidden)) for q in r.questions])
-        for r in results
-    ]
-
-
-def dumps(results: list[SubmissionResult]) -> str:
-    return json.dumps([as_plain(r) for r in results], indent=2)

@@ -15,9 +15,7 @@ not from running the checks.
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,16 +28,14 @@ from scipy.optimize import brentq
 from sklearn.linear_model import Lasso, LassoCV, LinearRegression, lasso_path
 from sklearn.model_selection import KFold, RepeatedKFold, cross_val_predict, cross_val_score
 
-from autograder.checks.spec import CheckConfig
-from autograder.config import load_config
 from autograder.data import problem1
-from autograder.keys import build_bundle
-from autograder.probing import probe_inputs
 from autograder.results import CheckResult
 from autograder.suite import ITEMS
 from reference import p1_lasso as ref1
 from reference import p2_bandwidth as ref2
 from reference import p3_mercer as ref3
+
+from checking import judge, private_bundle
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,11 +74,7 @@ class Setup:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory) -> Setup:
     """Generated problem 1 data, every check's key and settings, and the reference answers (once)."""
-    folder = tmp_path_factory.mktemp("mutants")
-    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
-    config = load_config(folder / "grading.yml")
-    problem1.generate(config)
-    bundle = json.loads(json.dumps(build_bundle(config, include_hidden=True)))
+    config, bundle = private_bundle(tmp_path_factory, "mutants")
     X, y = problem1.load_xy(problem1.data_path(config))
     p1 = ref1.solve(X, y)
     lambdas = ref3.chosen_lambdas()
@@ -110,15 +102,7 @@ def grade(setup: Setup, overrides: dict) -> dict[str, CheckResult]:
     """Every graded check on the reference answers with `overrides` applied, as the engine runs them."""
     answers = {**setup.ctx.reference, **overrides}
     answers = {k: v for k, v in answers.items() if v is not REMOVED}
-    results = {}
-    for check_id in setup.graded:
-        item = ITEMS[check_id]
-        key = setup.bundle["keys"][check_id]
-        scope = {name: answers[name] for name in item.answers if name in answers}
-        observed = item.probe(scope, probe_inputs(check_id, key))
-        observed = json.loads(json.dumps({"value": observed}))["value"]  # the kernel prints it as JSON
-        results[check_id] = item.check(observed, key, cfg=CheckConfig(**setup.bundle["configs"][check_id]))
-    return results
+    return {check_id: judge(setup.bundle, check_id, answers) for check_id in setup.graded}
 
 
 def outcome_problems(results: dict[str, CheckResult], expected_fail: frozenset[str]) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +19,10 @@ from scipy.stats import chi2
 from sklearn.linear_model import Lasso, LinearRegression
 from sklearn.model_selection import KFold, cross_val_predict
 
-from autograder.checks.spec import CheckConfig
-from autograder.config import load_config
 from autograder.data import problem1
-from autograder.keys import build_bundle
-from autograder.suite import ITEMS
 from reference import p1_lasso as ref
+
+from checking import expect, judge, private_bundle
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,12 +90,9 @@ def derive_truth(config) -> tuple[Truth, float]:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory) -> Setup:
     """Generated data, its key and all checks' settings, from a private grading.yml."""
-    folder = tmp_path_factory.mktemp("p1_checks")
-    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
-    config = load_config(folder / "grading.yml")
-    problem1.generate(config)
+    config, bundle = private_bundle(tmp_path_factory, "p1_checks")
     truth, strong_t = derive_truth(config)
-    return Setup(config, json.loads(json.dumps(build_bundle(config, include_hidden=True))), truth, strong_t)
+    return Setup(config, bundle, truth, strong_t)
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +104,7 @@ def truth(setup) -> Truth:
 def run(setup):
     """run(check_id, **answers): probe the answers and judge them, as the engine does."""
 
-    def run(check_id: str, **answers):
-        item = ITEMS[check_id]
-        key = setup.bundle["keys"][check_id]
-        observed = item.probe(answers, key)
-        return item.check(observed, key, cfg=CheckConfig(**setup.bundle["configs"][check_id]))
-
-    return run
+    return lambda check_id, **answers: judge(setup.bundle, check_id, answers)
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +121,6 @@ def band(setup, truth) -> tuple[float, float]:
         truth.s2 * chi2.ppf(alpha / 2, truth.dof) / truth.dof,
         truth.s2 * chi2.ppf(1 - alpha / 2, truth.dof) / truth.dof * (1 + allowance),
     )
-
-
-def expect(result, status: str, points: float, *phrases: str) -> None:
-    """The result has this status and points, and its message contains every phrase."""
-    assert result.status == status, result.message
-    assert result.points == pytest.approx(points), result.message
-    for phrase in phrases:
-        assert phrase in result.message, f"{phrase!r} not in {result.message!r}"
 
 
 def leaks(message: str, truth: Truth, extra=()) -> list[str]:

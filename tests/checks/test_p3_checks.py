@@ -6,21 +6,15 @@ Expected numbers (eigenvalues, counts of wrong inputs) are computed here from th
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograder.checks.spec import CheckConfig
-from autograder.config import load_config
-from autograder.data import problem1
-from autograder.keys import build_bundle
-from autograder.suite import ITEMS
 from reference import p3_mercer as ref
+
+from checking import expect, judge, max_points, private_bundle, shown_at_3_decimals
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,45 +41,13 @@ REFERENCE = {
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> dict:
-    """All keys and settings from a private grading.yml, round-tripped through JSON as shipped."""
-    folder = tmp_path_factory.mktemp("p3_checks")
-    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
-    config = load_config(folder / "grading.yml")
-    problem1.generate(config)  # build_bundle(include_hidden=True) builds problem 1's keys as well
-    return json.loads(json.dumps(build_bundle(config, include_hidden=True)))
+    return private_bundle(tmp_path_factory, "p3_checks")[1]
 
 
 @pytest.fixture(scope="module")
 def run(bundle):
     """run(check_id, **answers): probe the answers and judge them, as the engine does."""
-
-    def run(check_id: str, **answers):
-        item = ITEMS[check_id]
-        key = bundle["keys"][check_id]
-        observed = item.probe(answers, key)
-        return item.check(observed, key, cfg=CheckConfig(**bundle["configs"][check_id]))
-
-    return run
-
-
-def expect(result, status: str, points: float, *phrases: str) -> None:
-    """The result has this status and points, and its message contains every phrase."""
-    assert result.status == status, result.message
-    assert result.points == pytest.approx(points), result.message
-    for phrase in phrases:
-        assert phrase in result.message, f"{phrase!r} not in {result.message!r}"
-
-
-def max_points(bundle: dict, check_id: str) -> float:
-    return bundle["configs"][check_id]["points"]
-
-
-def shown_at_3_decimals(message: str, values) -> list[float]:
-    """The values whose first 3 decimals appear in `message` (as a number, or the start of a longer one)."""
-    numbers = re.findall(r"\d+(?:\.\d+)?", message)
-    return [
-        v for v in values if math.isfinite(v) and abs(v) >= 1e-3 and any(t.startswith(f"{abs(v):.3f}") for t in numbers)
-    ]
+    return lambda check_id, **answers: judge(bundle, check_id, answers)
 
 
 # Student-style answers.

@@ -1,0 +1,60 @@
+"""Test plumbing shared by the check tests: a private bundle, and checks run exactly as the engine runs them."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+
+import pytest
+
+from autograder.checks.spec import CheckConfig
+from autograder.config import Config, load_config
+from autograder.data import problem1
+from autograder.keys import build_bundle
+from autograder.probing import probe_inputs
+from autograder.results import CheckResult
+from autograder.suite import ITEMS
+
+from conftest import PROJECT_ROOT
+
+
+def private_bundle(tmp_path_factory, name: str) -> tuple[Config, dict]:
+    """Every check's key and settings from a private copy of grading.yml with generated problem-1 data
+    (the hidden problem-1 keys need it), round-tripped through JSON as the bundle is shipped."""
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
+    config = load_config(folder / "grading.yml")
+    problem1.generate(config)
+    return config, json.loads(json.dumps(build_bundle(config, include_hidden=True)))
+
+
+def judge(bundle: dict, check_id: str, answers: dict) -> CheckResult:
+    """Probe `answers` with the key minus its secret fields, pass the result through JSON as the kernel
+    prints it, and check it against the full key: what the engine does, without a kernel."""
+    item = ITEMS[check_id]
+    key = bundle["keys"][check_id]
+    scope = {name: answers[name] for name in item.answers if name in answers}
+    observed = json.loads(json.dumps({"value": item.probe(scope, probe_inputs(check_id, key))}))["value"]
+    return item.check(observed, key, cfg=CheckConfig(**bundle["configs"][check_id]))
+
+
+def expect(result: CheckResult, status: str, points: float, *phrases: str) -> None:
+    """The result has this status and points, and its message contains every phrase."""
+    assert result.status == status, result.message
+    assert result.points == pytest.approx(points), result.message
+    for phrase in phrases:
+        assert phrase in result.message, f"{phrase!r} not in {result.message!r}"
+
+
+def max_points(bundle: dict, check_id: str) -> float:
+    return bundle["configs"][check_id]["points"]
+
+
+def shown_at_3_decimals(message: str, values) -> list[float]:
+    """The values whose first 3 decimals appear in `message` (as a number, or the start of a longer one)."""
+    numbers = re.findall(r"\d+(?:\.\d+)?", message)
+    return [
+        v for v in values if math.isfinite(v) and abs(v) >= 1e-3 and any(t.startswith(f"{abs(v):.3f}") for t in numbers)
+    ]
