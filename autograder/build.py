@@ -62,9 +62,9 @@ def build(config: Config) -> BuildResult:
         autograder_dir = config.build.dist_dir / "autograder"
         _replace_dir(out / "autograder", autograder_dir)
         ship_package(autograder_dir / "autograder", build_bundle(config, include_hidden=True))
-    checks = configured_checks(config)
-    hidden = sum(c.hidden for c in checks.values())
-    return BuildResult(student_dir / NOTEBOOK_NAME, autograder_dir, len(checks) - hidden, hidden)
+    in_notebook = [c for i, c in configured_checks(config).items() if not ITEMS[i].engine_only]
+    hidden = sum(c.hidden for c in in_notebook)
+    return BuildResult(student_dir / NOTEBOOK_NAME, autograder_dir, len(in_notebook) - hidden, hidden)
 
 
 def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.NotebookNode:
