@@ -111,14 +111,7 @@ def _grade_task(task: tuple) -> SubmissionResult:
         return grade_one(config, submission, options, bundle, level, Path(workspace))
     except Exception as exc:  # noqa: BLE001 - the batch carries on; the row says why
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return SubmissionResult(
-            submission.name,
-            str(submission.path),
-            f"grader error: {detail}",
-            level,
-            time.monotonic() - started,
-            questions=_empty_questions(config),
-        )
+        return _not_graded(config, submission, f"grader error: {detail}", level, started)
 
 
 def grade_one(
@@ -134,14 +127,7 @@ def grade_one(
         nb = nbformat.read(notebook_path, as_version=4)
     except (SubmissionError, nbformat.reader.NotJSONError, ValueError, OSError) as exc:
         status = str(exc) if isinstance(exc, SubmissionError) else f"unreadable notebook: {str(exc)[:200]}"
-        return SubmissionResult(
-            submission.name,
-            str(submission.path),
-            status,
-            level,
-            time.monotonic() - started,
-            questions=_empty_questions(config),
-        )
+        return _not_graded(config, submission, status, level, started)
     sandbox.hand_over(level, [scratch, connection_dir])
     _stage_data(config, scratch / "data")
     shipped = workspace / "shipped"
@@ -212,12 +198,14 @@ def _questions(config: Config, results: list[CheckResult]) -> list[QuestionScore
     return out
 
 
-def _empty_questions(config: Config) -> list[QuestionScore]:
-    return [
+def _not_graded(config: Config, submission: Submission, status: str, level: str, started: float) -> SubmissionResult:
+    """The row of a submission that could not be graded: every question at 0, the status saying why."""
+    questions = [
         QuestionScore(name, q.title, 0.0, q.points, q.manual)
         for p in config.problems.values()
         for name, q in p.questions.items()
     ]
+    return SubmissionResult(submission.name, str(submission.path), status, level, time.monotonic() - started, questions)
 
 
 def _notes(run: execution.Execution, level: str, capped: bool) -> list[str]:

@@ -83,6 +83,15 @@ def _compile(model: keras.Model) -> keras.Model:
     return model
 
 
+def _conv_bn_relu(filters: int, size: int) -> list:
+    """A 'same' convolution without bias, batch normalisation, then ReLU (the bias is BN's shift)."""
+    return [
+        layers.Conv2D(filters, (size, size), padding="same", use_bias=False),
+        layers.BatchNormalization(momentum=BN_MOMENTUM),
+        layers.Activation("relu"),
+    ]
+
+
 def build_baseline() -> keras.Model:
     """The course's baseline: conv 32@5x5 -> max-pool 4x4 -> flatten -> 2 logits (62,338 parameters)."""
     model = keras.Sequential(
@@ -107,13 +116,9 @@ def build_improved_1() -> keras.Model:
     model = keras.Sequential(
         [
             keras.Input(IMAGE_SHAPE),
-            layers.Conv2D(16, (5, 5), padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=BN_MOMENTUM),
-            layers.Activation("relu"),
+            *_conv_bn_relu(16, 5),
             layers.MaxPooling2D((4, 4)),
-            layers.Conv2D(32, (3, 3), padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=BN_MOMENTUM),
-            layers.Activation("relu"),
+            *_conv_bn_relu(32, 3),
             layers.MaxPooling2D((4, 4)),
             layers.Dropout(0.3),
             layers.Flatten(),
@@ -137,17 +142,11 @@ def build_improved_2() -> keras.Model:
             keras.Input(IMAGE_SHAPE),
             layers.Conv2D(16, (3, 3), padding="same", activation="relu"),
             layers.MaxPooling2D((4, 4)),
-            layers.Conv2D(32, (3, 3), padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=BN_MOMENTUM),
-            layers.Activation("relu"),
+            *_conv_bn_relu(32, 3),
             layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=BN_MOMENTUM),
-            layers.Activation("relu"),
+            *_conv_bn_relu(64, 3),
             layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), padding="same", use_bias=False),
-            layers.BatchNormalization(momentum=BN_MOMENTUM),
-            layers.Activation("relu"),
+            *_conv_bn_relu(64, 3),
             layers.GlobalAveragePooling2D(),
             layers.Dropout(0.3),
             layers.Dense(NUM_CLASSES),
