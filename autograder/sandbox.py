@@ -101,8 +101,9 @@ def kernel_prefix(level: str, limits: Limits, box: Confinement, cgroup: Path | N
     hidden = [h for h in box.hidden if h.exists() and not any(o in h.parents for o in box.hidden)]
     for path in hidden:  # an empty file system over each; nested ones are hidden with their parent
         bwrap += ["--tmpfs", str(path)]
+    covered = [*hidden, Path("/tmp")]  # /tmp is replaced by an empty tmpfs too
     for path in box.visible:
-        if any(path == h or h in path.parents for h in hidden):
+        if any(path == h or h in path.parents for h in covered):
             bwrap += ["--ro-bind", str(path), str(path)]
     for path in hidden:  # read-only once the binds inside are in place: writes there fail
         bwrap += ["--remount-ro", str(path)]
