@@ -15,6 +15,7 @@ test: $(STAMP)
 install: $(STAMP)
 
 data: $(STAMP) data/problem1_Xy.pkl
+	$(BIN)/assn1 data generate --problem 4 --segments 7 8 9
 	$(BIN)/assn1 data verify
 
 build: $(STAMP)

@@ -63,6 +63,8 @@ class Limits:
     cpu_time_s: float
     probe_call_timeout_s: float
     probe_budget_s: float
+    file_memory_mb: int  # one grader-side process that reads a submitted file (loads a model)
+    file_timeout_s: float
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,35 @@ class Problem1Data:
 
 
 @dataclass(frozen=True)
+class Problem4Generate:
+    """What `assn1 data generate --problem 4` writes by default."""
+
+    seed: int
+    images_per_segment: int
+    segments: list[int]
+
+
+@dataclass(frozen=True)
+class Problem4Data:
+    """The calcium image segments: which ones train and test, how to make or download them."""
+
+    segments: int
+    train_segments: list[int]
+    test_segments: list[int]
+    generate: Problem4Generate
+    # file name (e.g. real_7.gz) -> where to download it; empty means generate instead
+    sources: dict[str, RemoteSource] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Data:
     dir: Path
     answer_key_dir: Path
+    cache_dir: Path
     download: Download
+    notebook_files: list[str]
     problem1: Problem1Data
+    problem4: Problem4Data
 
 
 @dataclass(frozen=True)
@@ -181,14 +207,21 @@ def find_config(start: str | Path = ".") -> Path:
 
 def _resolve_paths(data: Data, root: Path) -> Data:
     return dataclasses.replace(
-        data, dir=(root / data.dir).resolve(), answer_key_dir=(root / data.answer_key_dir).resolve()
+        data,
+        dir=(root / data.dir).resolve(),
+        answer_key_dir=(root / data.answer_key_dir).resolve(),
+        cache_dir=(root / data.cache_dir).resolve(),
     )
 
 
 def _check_semantics(config: Config) -> None:
     """Checks the types can't express: positive limits, points that add up, checksum form."""
     where = config.path
+    if not config.problems:
+        raise ConfigError(f"{where}: `problems` should name at least one problem.")
     for name, problem in config.problems.items():
+        if not problem.questions:
+            raise ConfigError(f"{where}: `problems.{name}.questions` should name at least one question.")
         total = sum(q.points for q in problem.questions.values())
         if abs(total - problem.points) > 1e-9:
             raise ConfigError(
@@ -200,11 +233,16 @@ def _check_semantics(config: Config) -> None:
         value = getattr(config.limits, field.name)
         if value <= 0:
             raise ConfigError(f"{where}: `limits.{field.name}` should be a positive number; got {value}.")
-    source = config.data.problem1.source
-    if len(source.sha256) != 64 or any(c not in "0123456789abcdef" for c in source.sha256):
-        raise ConfigError(
-            f"{where}: `data.problem1.source.sha256` should be 64 lowercase hex digits; got {source.sha256!r}."
-        )
+    sources = {"data.problem1.source": config.data.problem1.source}
+    sources.update({f"data.problem4.sources.{n}": src for n, src in config.data.problem4.sources.items()})
+    for key, source in sources.items():
+        if len(source.sha256) != 64 or any(c not in "0123456789abcdef" for c in source.sha256):
+            raise ConfigError(f"{where}: `{key}.sha256` should be 64 lowercase hex digits; got {source.sha256!r}.")
+    p4 = config.data.problem4
+    for field in ("train_segments", "test_segments"):
+        bad = [s for s in getattr(p4, field) + p4.generate.segments if not 0 <= s < p4.segments]
+        if bad or not getattr(p4, field):
+            raise ConfigError(f"{where}: `data.problem4.{field}` should list segments in 0-{p4.segments - 1}.")
     gen = config.data.problem1.generate
     for field in ("n_strong", "strong_magnitude", "weak_magnitude", "sigma"):
         low, high = getattr(gen, field)
@@ -242,7 +280,7 @@ def _build(tp: Any, value: Any, key: str, file: Path) -> Any:
         raise errors[-1]
     if origin is dict:
         _, value_type = typing.get_args(tp)
-        _expect(isinstance(value, dict) and value, "a non-empty mapping", value, key, file)
+        _expect(isinstance(value, dict), "a mapping", value, key, file)
         return {str(k): _build(value_type, v, f"{key}.{k}", file) for k, v in value.items()}
     if origin is list:
         (item_type,) = typing.get_args(tp)

@@ -137,3 +137,19 @@ def test_yaml_exponent_without_a_dot_reads_as_a_number(tmp_path):
     path.write_text(path.read_text().replace("rtol: 1.0e-06", "rtol: 1e-6", 1))
     assert "rtol: 1e-6" in path.read_text()
     load_config(path)
+
+
+def test_problem4_segments_must_lie_in_range(tmp_path):
+    message = _error_for(tmp_path, lambda raw: raw["data"]["problem4"].update(test_segments=[7, 8, 10]))
+    assert "`data.problem4.test_segments` should list segments in 0-9" in message
+
+
+def test_problem4_source_checksums_are_checked(tmp_path):
+    bad = {"real_7.gz": {"url": "https://example.org/real_7.gz", "sha256": "abc", "size": 10}}
+    message = _error_for(tmp_path, lambda raw: raw["data"]["problem4"].update(sources=bad))
+    assert "`data.problem4.sources.real_7.gz.sha256` should be 64 lowercase hex digits" in message
+
+
+def test_a_config_without_problems_is_rejected(tmp_path):
+    message = _error_for(tmp_path, lambda raw: raw.update(problems={}))
+    assert "`problems` should name at least one problem" in message

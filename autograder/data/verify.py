@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import Config
-from autograder.data import problem1
+from autograder.data import calcium, problem1, problem4
 from autograder.data.checksum import sha256_file
 from autograder.data.fetch import part_path
 from autograder.errors import DataError
@@ -23,8 +23,8 @@ class FileReport:
 
 def verify_data(config: Config) -> list[FileReport]:
     """Report on every data file the assignment knows, plus leftovers such as partial downloads."""
-    reports = _verify_problem1(config)
-    known = {r.path for r in reports}
+    reports = _verify_problem1(config) + _verify_problem4(config)
+    known = {r.path for r in reports} | {config.data.dir / problem4.MANIFEST}
     for folder in (config.data.dir, config.data.answer_key_dir):
         if not folder.is_dir():
             continue
@@ -35,6 +35,31 @@ def verify_data(config: Config) -> list[FileReport]:
                 reports.append(FileReport(path, False, "incomplete download; run `assn1 data fetch` to resume it."))
             elif path.name.endswith(".tmp"):
                 reports.append(FileReport(path, False, "left over from an interrupted write; delete it."))
+    return reports
+
+
+def _verify_problem4(config: Config) -> list[FileReport]:
+    """Each calcium file present, and the test segments grading needs: generated here or a configured course file."""
+    p4 = config.data.problem4
+    manifest = problem4.read_manifest(config.data.dir)
+    names = [problem4.segment_name(k, s) for s in range(p4.segments) for k in calcium.KINDS]
+    required = {problem4.segment_name(k, s) for s in p4.test_segments for k in calcium.KINDS}
+    reports = []
+    for name in names:
+        path = config.data.dir / name
+        if not path.exists():
+            if name in required:
+                hint = "`assn1 data fetch --problem 4`" if name in p4.sources else "`assn1 data generate --problem 4`"
+                reports.append(FileReport(path, False, f"missing (a P4 test segment); run {hint}."))
+            continue
+        digest = sha256_file(path)
+        entry, source = manifest.get(name), p4.sources.get(name)
+        if source is not None and digest == source.sha256:
+            reports.append(FileReport(path, True, "course file, sha256 verified."))
+        elif entry is not None and digest == entry.sha256:
+            reports.append(FileReport(path, True, f"generated stand-in (seed {entry.seed}, {entry.images:,} images)."))
+        else:
+            reports.append(FileReport(path, False, "neither generated here nor a configured course file (sha256)."))
     return reports
 
 
