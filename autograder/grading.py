@@ -7,8 +7,11 @@ becomes that submission's status and the batch carries on.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -22,10 +25,11 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
-from autograder import execution, probing, sandbox
+from autograder import execution, isolated, probing, sandbox
 from autograder.build import ship_package
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config, load_config
+from autograder.errors import Assn1Error
 from autograder.keys import build_bundle
 from autograder.results import CheckResult, failed
 from autograder.submissions import Submission, SubmissionError, unpack
@@ -74,7 +78,7 @@ def grade_batch(
     config: Config, submissions: list[Submission], options: GradeOptions, jobs: int = 1, progress: bool = True
 ) -> list[SubmissionResult]:
     """Grade every submission (in `jobs` worker processes) and return results in input order."""
-    bundle = build_bundle(config, include_hidden=options.include_hidden)
+    bundle = prepare_keys(build_bundle(config, include_hidden=options.include_hidden))
     level = sandbox.isolation_level(options.isolation)
     workspace = Path(tempfile.mkdtemp(prefix="assn1-grade-"))
     os.chmod(workspace, 0o755)
@@ -103,6 +107,28 @@ def grade_batch(
         shutil.rmtree(workspace, ignore_errors=True)
 
 
+def prepare_keys(bundle: dict) -> dict:
+    """Run each item's once-per-batch preparation (same key, same result: done once) on its key."""
+    keys, done = dict(bundle["keys"]), {}
+    for check_id, key in bundle["keys"].items():
+        prepare = ITEMS[check_id].prepare
+        if prepare is not None:
+            memo = (
+                prepare,
+                json.dumps({k: v for k, v in key.items() if k not in ("file", "reported")}, sort_keys=True),
+            )
+            if memo not in done:
+                try:
+                    done[memo] = prepare(key)
+                except Assn1Error as exc:  # e.g. no test data: these checks fail with the reason, the rest run
+                    print(
+                        f"warning: {check_id} and the checks sharing its data can't be judged: {exc}", file=sys.stderr
+                    )
+                    done[memo] = {**key, "unavailable": str(exc)}
+            keys[check_id] = {**done[memo], **{k: key[k] for k in key}}
+    return {**bundle, "keys": keys}
+
+
 def _grade_task(task: tuple) -> SubmissionResult:
     options, bundle, level, workspace, submission = task
     config = load_config(options.config_path)
@@ -128,7 +154,9 @@ def grade_one(
     except (SubmissionError, nbformat.reader.NotJSONError, ValueError, OSError) as exc:
         status = str(exc) if isinstance(exc, SubmissionError) else f"unreadable notebook: {str(exc)[:200]}"
         return _not_graded(config, submission, status, level, started)
-    sandbox.hand_over(level, [scratch, connection_dir])
+    evidence = home / "files"
+    _keep_submitted_files(notebook_path.parent, evidence, bundle)
+    sandbox.hand_over(level, [scratch, connection_dir, evidence])
     _stage_data(config, scratch / "data")
     shipped = workspace / "shipped"
     box = sandbox.Confinement(
@@ -143,7 +171,10 @@ def grade_one(
     limits = config.limits
     with sandbox.process_cap(submission.name, limits.max_processes) as cgroup:
         run = _execute(nb, level, limits, box, cgroup, seed, checks, bundle, options)
-    results = [_judge(i, run, bundle["keys"][i], cfg) for i, cfg in checks.items()]
+    runner = _file_runner(config, level, box, evidence, seed)
+    files = _inspect_files(evidence, bundle, runner)
+    printed = _printed(nb, {name for i in checks for name in ITEMS[i].answers if ITEMS[i].submitted_file})
+    results = [_judge(i, run, bundle["keys"][i], cfg, files, printed) for i, cfg in checks.items()]
     out = options.out_dir / submission.name
     out.mkdir(parents=True, exist_ok=True)
     nbformat.write(run.notebook, out / "executed.ipynb")
@@ -174,13 +205,93 @@ def _execute(nb, level, limits, box, cgroup, seed, checks, bundle, options) -> e
     return execution.run(execution.prepare(nb), spec)
 
 
-def _judge(check_id: str, run: execution.Execution, key: dict, cfg: CheckConfig) -> CheckResult:
-    """Run the check on the probe's plain data, here in the grader's process."""
+def _keep_submitted_files(folder: Path, evidence: Path, bundle: dict) -> None:
+    """Copy the files checks judge (found beside the notebook) before the notebook can change them."""
+    evidence.mkdir(parents=True)
+    for check_id in bundle["keys"]:
+        name = ITEMS[check_id].submitted_file
+        if name and (folder / name).is_file() and not (folder / name).is_symlink():
+            shutil.copyfile(folder / name, evidence / name)
+
+
+def _file_runner(config: Config, level: str, box: sandbox.Confinement, evidence: Path, seed: int):
+    """`run("module:function", **kwargs)` in a confined interpreter that sees the kept files and the cache."""
+    limits = dataclasses.replace(
+        config.limits, memory_mb=config.limits.file_memory_mb, cpu_time_s=config.limits.file_timeout_s
+    )
+    confined = dataclasses.replace(
+        box, scratch=evidence, connection_dir=evidence, visible=(*box.visible, config.data.cache_dir)
+    )
+    prefix = sandbox.kernel_prefix(level, limits, confined)
+    env = execution.kernel_env(evidence, box.shipped, seed)
+
+    def run(target: str, **kwargs):
+        return isolated.run_isolated(target, kwargs, evidence, prefix, env, config.limits.file_timeout_s)
+
+    return run
+
+
+def _inspect_files(evidence: Path, bundle: dict, runner) -> dict:
+    """{(file, inspect): what the item's inspect found, or {"error": why not}}, each file measured once."""
+    found: dict = {}
+    for check_id, key in bundle["keys"].items():
+        item = ITEMS[check_id]
+        if item.submitted_file is None or (item.submitted_file, item.inspect) in found:
+            continue
+        found[item.submitted_file, item.inspect] = _inspect_one(item, evidence / item.submitted_file, key, runner)
+    return found
+
+
+def _inspect_one(item, path: Path, key: dict, runner) -> dict:
+    if "unavailable" in key:
+        return {"error": f"the grader could not prepare its test ({key['unavailable'].rstrip('.')})"}
+    if not path.is_file():
+        return {"error": "it was not submitted next to the notebook"}
+    try:
+        return item.inspect(path, key, runner)
+    except isolated.IsolatedError as exc:
+        return {"error": str(exc).rstrip(".")}
+
+
+def _printed(nb, names: set[str]) -> dict[str, str]:
+    """The last `NAME = value` line the submitted notebook's saved outputs show for each name.
+
+    A figure measured on data the grader does not give the kernel (P4's test accuracies) is only
+    in the outputs the student saved; it is read as text, never evaluated.
+    """
+    found: dict[str, str] = {}
+    if not names:
+        return found
+    pattern = re.compile(rf"^\s*({'|'.join(map(re.escape, sorted(names)))})\s*[=:]\s*(\S.*?)\s*$", re.M)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+            for match in pattern.finditer(text if isinstance(text, str) else "".join(text)):
+                found[match.group(1)] = match.group(2)[:100]
+    return found
+
+
+def _judge(
+    check_id: str, run: execution.Execution, key: dict, cfg: CheckConfig, files: dict, printed: dict
+) -> CheckResult:
+    """Run the check on the probe's plain data (and a kept file's measurements), here in the grader's process."""
+    item = ITEMS[check_id]
+    if item.submitted_file is not None:
+        observed = {
+            "answers": run.probes.get(check_id),
+            "file": files[item.submitted_file, item.inspect],
+            "printed": {name: printed[name] for name in item.answers if name in printed},
+        }
+        return _call_check(check_id, observed, key, cfg)
     if check_id not in run.probes:
         reason = run.startup_error or run.probe_errors.get(check_id, "the notebook did not finish")
         return failed(cfg, f"your answers could not be read: {reason}.")
+    return _call_check(check_id, run.probes[check_id], key, cfg)
+
+
+def _call_check(check_id: str, observed, key: dict, cfg: CheckConfig) -> CheckResult:
     try:
-        return ITEMS[check_id].check(run.probes[check_id], key, cfg=cfg)
+        return ITEMS[check_id].check(observed, key, cfg=cfg)
     except Exception as exc:  # noqa: BLE001 - malformed plain data is the submission's doing
         return failed(cfg, f"your answers could not be judged ({type(exc).__name__}: {str(exc)[:120]}).")
 
@@ -226,14 +337,13 @@ def submission_seed(config: Config, name: str) -> int:
 
 
 def _stage_data(config: Config, target: Path) -> None:
-    """Copy the notebook's data files (never the answer keys or partial downloads) next to it."""
+    """Copy the data files the notebook reads (grading.yml's data.notebook_files) next to it."""
     target.mkdir(parents=True, exist_ok=True)
-    if not config.data.dir.is_dir():
-        return
-    for path in config.data.dir.iterdir():
-        if path.is_file() and not path.name.endswith((".part", ".tmp")) and not path.name.startswith("."):
-            shutil.copyfile(path, target / path.name)
-            os.chmod(target / path.name, 0o644)
+    for name in config.data.notebook_files:
+        path = config.data.dir / name
+        if path.is_file():
+            shutil.copyfile(path, target / name)
+            os.chmod(target / name, 0o644)
 
 
 def _hidden_paths(config: Config, options: GradeOptions, submission: Submission, level: str) -> tuple[Path, ...]:

@@ -8,6 +8,7 @@ built from grading.yml. The probe, the check and the message are the engine's ow
 from __future__ import annotations
 
 import json
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,51 @@ def run_check(check_id: str, env: dict[str, Any]) -> CheckResult:
     if check_id not in bundle["keys"]:
         raise KeyError(f"check `{check_id}` is not in this bundle")
     item = ITEMS[check_id]
+    key = bundle["keys"][check_id]
     answers = {name: env[name] for name in item.answers if name in env}
-    observed = item.probe(answers, bundle["keys"][check_id])
-    return item.check(observed, bundle["keys"][check_id], cfg=CheckConfig(**bundle["configs"][check_id]))
+    observed = item.probe(answers, key)
+    if item.submitted_file is not None:
+        key, found = _inspect_here(check_id)
+        observed = {"answers": observed, "file": found, "printed": {}}
+    return item.check(observed, key, cfg=CheckConfig(**bundle["configs"][check_id]))
+
+
+def _inspect_here(check_id: str) -> tuple[dict, dict]:
+    """The check's key made ready (test data decompressed) and what its submitted file measures."""
+    key = _bundle()["keys"][check_id]
+    try:
+        key = ITEMS[check_id].prepare(key) if ITEMS[check_id].prepare else key
+    except Exception as exc:  # noqa: BLE001 - no test data here: the check cannot be judged
+        return key, {"error": f"the test data is not available here ({exc})"}
+    shared = {k: v for k, v in key.items() if k not in ("file", "reported")}  # the same for every check of a file
+    return key, _measure(ITEMS[check_id].submitted_file, json.dumps(shared, sort_keys=True))
+
+
+@lru_cache(maxsize=None)
+def _measure(file: str, key_json: str) -> dict:
+    """The submitted file beside the notebook, measured as the engine measures it (each step in its own
+    interpreter, without the engine's sandbox); once per file, whichever check asks first."""
+    import os
+
+    from autograder.isolated import IsolatedError, run_isolated
+
+    item = next(i for i in ITEMS.values() if i.submitted_file == file)
+    path = Path.cwd() / file
+    if not path.is_file():
+        return {"error": "it was not found next to the notebook"}
+    package = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")])}
+    workdir = Path(tempfile.mkdtemp(prefix=f"assn1-{file}-"))
+    kept = workdir / file
+    kept.write_bytes(path.read_bytes())
+
+    def run(target: str, **kwargs):
+        return run_isolated(target, kwargs, workdir, [], env, timeout_s=600)
+
+    try:
+        return item.inspect(kept, json.loads(key_json), run)
+    except IsolatedError as exc:
+        return {"error": str(exc).rstrip(".")}
 
 
 def require(check_id: str, env: dict[str, Any]) -> None:

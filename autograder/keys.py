@@ -41,6 +41,8 @@ def key_context(config: Config, check_id: str) -> KeyContext:
         rng=np.random.default_rng([config.assignment.seed, zlib.crc32(check_id.encode())]),
         data_dir=config.data.dir,
         answer_key_dir=config.data.answer_key_dir,
+        cache_dir=config.data.cache_dir,
+        test_segments=tuple(config.data.problem4.test_segments),
         problem1_file=p1.file,
         course_sha256=p1.source.sha256,
         course_key={"strong": list(p1.course_key.strong), "plausible": list(p1.course_key.plausible)},

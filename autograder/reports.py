@@ -69,10 +69,10 @@ def gradescope_results(result: SubmissionResult) -> dict:
                     "visibility": "visible",
                 }
             )
-    manual = [q for q in result.questions if q.manual]
     output = [f"Grading status: {result.status}", *result.notes]
+    manual = hand_graded([(q.title, q.max_points) for q in result.questions if q.manual])
     if manual:
-        output.append("Graded by hand: " + "; ".join(f"{q.title} ({q.max_points:g} points)" for q in manual))
+        output.append(manual)
     return {
         "score": result.total,
         "execution_time": round(result.seconds, 2),
@@ -80,6 +80,13 @@ def gradescope_results(result: SubmissionResult) -> dict:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def hand_graded(questions: list[tuple[str, float]]) -> str:
+    """The line of results.json's output that lists the questions graded by hand, with their points."""
+    if not questions:
+        return ""
+    return "Graded by hand: " + "; ".join(f"{title} ({points:g} points)" for title, points in questions)
 
 
 def write_results(result: SubmissionResult, folder: Path) -> Path:

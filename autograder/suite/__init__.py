@@ -7,7 +7,9 @@ grading.yml.
 
 from __future__ import annotations
 
-from autograder.suite import p1_lasso, p2_bandwidth, p3_mercer
+from autograder.suite import p1_lasso, p2_bandwidth, p3_mercer, p4_cnn
 from autograder.suite.item import Item
 
-ITEMS: dict[str, Item] = {item.id: item for module in (p1_lasso, p2_bandwidth, p3_mercer) for item in module.ITEMS}
+ITEMS: dict[str, Item] = {
+    item.id: item for module in (p1_lasso, p2_bandwidth, p3_mercer, p4_cnn) for item in module.ITEMS
+}

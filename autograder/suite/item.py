@@ -16,6 +16,8 @@ class KeyContext:
     rng: np.random.Generator
     data_dir: Path
     answer_key_dir: Path
+    cache_dir: Path
+    test_segments: tuple[int, ...]
     problem1_file: str
     course_sha256: str
     course_key: dict
@@ -39,6 +41,15 @@ class Item:
     check: Callable[..., Any]
     secret: tuple[str, ...] = ()  # key fields the probe must not see (expected values, the truth)
     engine_only: bool = False  # reads what only the engine records (figures); no otter test runs it
+    # A file of the submission the check also judges (a trained model). The grader copies it before
+    # the notebook runs, and `inspect(path, key, run)` measures it from the grader's side, calling
+    # `run("module:function", **kwargs)` to do anything with the file in a confined process.
+    # The check then sees {"answers": the probe's data or None, "file": inspect's data or {"error": ...}}.
+    submitted_file: str | None = None
+    inspect: Callable[[Path, dict, Callable[..., Any]], dict] | None = None
+    # Grader-side work done once per batch of submissions, before any is graded (e.g. decompressing
+    # a test set every worker then shares); returns the key with what it made added.
+    prepare: Callable[[dict], dict] | None = None
 
     @property
     def id(self) -> str:

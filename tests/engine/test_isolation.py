@@ -313,3 +313,5 @@ def test_check_command_prints_the_public_table(graded, tmp_path, capsys):
     assert "2.1 Optimal bandwidth and risk bound (functions)" in out and "does not minimize" in out
     assert "Public checks only" in out
     assert "q1_2_S.support_recovery" not in out and "(hidden)" not in out
+    # no P4 test segments here: the model checks say why they can't be judged, the rest still run
+    assert "could not prepare its test" in out and "real_7.gz is missing" in out

@@ -219,3 +219,12 @@ def test_main_trains_saves_and_reports(tmp_path: Path, capsys: pytest.CaptureFix
     printed = capsys.readouterr().out
     assert "validation accuracy:" in printed and "test accuracy:" in printed
     keras.models.load_model(out, safe_mode=True, compile=False)
+
+
+def test_split_indices_last_is_keras_validation_split() -> None:
+    """The course's `validation_split=0.2` on segments 0-2 trains on 9,830 rows and validates on the last 2,458."""
+    train_idx, val_idx = p.split_indices(12_288, 0.2, seed=0, holdout="last")
+    assert (len(train_idx), len(val_idx)) == (9_830, 2_458)
+    assert train_idx[-1] == 9_829 and val_idx[0] == 9_830 and val_idx[-1] == 12_287
+    with pytest.raises(ValueError, match="holdout"):
+        p.split_indices(10, 0.2, seed=0, holdout="first")

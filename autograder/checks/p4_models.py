@@ -1,0 +1,97 @@
+"""Problem 4 checks: a submitted CNN's recomputed test accuracy, and what the network is.
+
+`observed` is plain data: {"answers": what the kernel probe read (the student's reported
+test_acc_N) or None, "file": the grader's measurement of the model file, or {"error": why not}}.
+"""
+
+from __future__ import annotations
+
+from autograder.checks.spec import CheckConfig
+from autograder.results import CheckResult, failed, passed
+
+# The course's baseline, layer by layer: what an "improved" model must not simply be.
+BASELINE_SIGNATURE = (
+    ("Conv2D", 32, (5, 5)),
+    ("MaxPooling2D", (4, 4)),
+    ("Flatten",),
+    ("Dense", 2),
+)
+OVERSTATED = 0.02  # a reported accuracy this far above the recomputed one is flagged for the instructor
+
+
+def signature(layers: list[dict]) -> tuple:
+    """The shape-defining settings of each layer, in order (activations and dropout rates aside)."""
+    out = []
+    for layer in layers:
+        settings = [layer[k] for k in ("filters", "units") if k in layer]
+        settings += [tuple(layer[k]) for k in ("kernel_size", "pool_size") if k in layer]
+        out.append((layer["class"], *settings))
+    return tuple(out)
+
+
+def describe(layers: list[dict]) -> str:
+    """A compact layer list, e.g. Conv2D(16, 3x3) > MaxPooling2D(4x4) > Flatten > Dense(2)."""
+    parts = []
+    for layer in layers:
+        args = [str(layer[k]) for k in ("filters", "units") if k in layer]
+        args += ["x".join(str(v) for v in layer[k]) for k in ("kernel_size", "pool_size") if k in layer]
+        if "rate" in layer:
+            args.append(f"{layer['rate']:g}")
+        parts.append(layer["class"] + (f"({', '.join(args)})" if args else ""))
+    return " > ".join(parts)
+
+
+def is_baseline(layers: list[dict]) -> bool:
+    return signature(layers) == BASELINE_SIGNATURE
+
+
+def reported_accuracy(observed: dict) -> float | None:
+    """The student's own test accuracy: the kernel's value, else the one their saved outputs print."""
+    value = (observed.get("answers") or {}).get("reported")
+    if value is None:
+        printed = list((observed.get("printed") or {}).values())
+        try:
+            value = float(printed[0]) if printed else None
+        except ValueError:
+            value = None
+    return float(value) if isinstance(value, (int, float)) and value == value else None
+
+
+def overstated(observed: dict) -> bool:
+    """The student's own figure is more than OVERSTATED above the grader's (not scored; a flag)."""
+    reported, facts = reported_accuracy(observed), observed.get("file") or {}
+    return reported is not None and "accuracy" in facts and reported > facts["accuracy"] + OVERSTATED
+
+
+def test_accuracy(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:
+    """Points rise linearly from 0 at params.partial_from (the calibrated baseline) to all at params.full_from."""
+    facts = observed.get("file") or {}
+    name = key["file"]
+    if "error" in facts:
+        return failed(cfg, f"{name} could not be graded: {facts['error']}.")
+    low, high = cfg.params["partial_from"], cfg.params["full_from"]
+    acc = facts["accuracy"]
+    reported = reported_accuracy(observed)
+    said = "you did not report it" if reported is None else f"you reported {reported:.4f}"
+    if overstated(observed):
+        said += f", more than {OVERSTATED} above the recomputed figure (flagged for the instructor)"
+    where = f"recomputed test accuracy of {name} on {facts['images']:,} test images: {acc:.4f}; {said}"
+    if is_baseline(facts["layers"]):
+        return failed(cfg, f"{where}; it has the baseline's architecture, and this question asks for a changed one.")
+    share = min(1.0, max(0.0, (acc - low) / (high - low)))
+    scale = f"full credit from {high:.2f}, partial credit above the baseline's {low:.2f}"
+    if share >= 1.0:
+        return passed(cfg, f"{where} ({scale}).")
+    return failed(cfg, f"{where} ({scale}).", points=round(cfg.points * share, 2))
+
+
+def architecture(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:
+    """The file loads safely as a 128x128x1 -> 2 network that is not the baseline; reports its layers."""
+    facts = observed.get("file") or {}
+    name = key["file"]
+    if "error" in facts:
+        return failed(cfg, f"{name} could not be loaded: {facts['error']}.")
+    what = f"{name}: {facts['params']:,} parameters, {describe(facts['layers'])}"
+    if is_baseline(facts["layers"]):
+        return failed(cfg, f"{what}; that is the baseline's architecture, not a changed one.")
+    return passed(cfg, f"{what}.")

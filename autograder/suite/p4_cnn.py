@@ -1,0 +1,101 @@
+"""Problem 4 items: each improved CNN, judged from its submitted .keras file and the reported accuracy.
+
+The kernel only reports `test_acc_N`; the model itself is read by the grader: loaded in safe mode
+in a confined process, exported to ONNX and measured on the test segments with ONNX Runtime
+(Keras itself when export fails). The decompressed test set is made once per batch (`prepare`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from autograder.checks import p4_models as checks
+from autograder.probes.calls import to_number
+from autograder.suite.item import Item, KeyContext
+
+MODELS = {"q4_2": ("brain_food_model_1.keras", "test_acc_1"), "q4_3": ("brain_food_model_2.keras", "test_acc_2")}
+MAX_UNPACKED_MB = 200.0  # far above any sensible CNN for 128x128 images; stops zip bombs
+
+
+# Where the test segments are looked for, first found first: the autograder bundle's own copy of the
+# project (setup.sh makes the data there; ASSN1_AUTOGRADER_DIR stands in for /autograder in a
+# rehearsal), the grader's data folder from grading.yml, then a `data` folder beside the notebook.
+def _bundle_data_dir() -> Path:
+    return Path(os.environ.get("ASSN1_AUTOGRADER_DIR", "/autograder")) / "source" / "assn1" / "data"
+
+
+TARGET = "autograder.probes.p4_models"
+
+
+def _key(file: str, reported: str) -> Callable[[KeyContext], dict]:
+    def make_key(ctx: KeyContext) -> dict:
+        return {
+            "file": file,
+            "reported": reported,
+            "data_dir": str(ctx.data_dir),
+            "cache_dir": str(ctx.cache_dir),
+            "test_segments": list(ctx.test_segments),
+        }
+
+    return make_key
+
+
+def prepare(key: dict) -> dict:
+    """Decompress the test segments once (or reuse the verified cache) and add its files to the key.
+
+    Where the segments are: see _bundle_data_dir; a folder's cache lies inside it unless grading.yml says.
+    """
+    from autograder.data.problem4 import segment_name, test_set
+
+    bundled = _bundle_data_dir()
+    places = [
+        (bundled, bundled / "cache"),
+        (Path(key["data_dir"]), Path(key["cache_dir"])),
+        (Path("data"), Path("data/cache")),
+    ]
+    names = [segment_name(kind, s) for s in key["test_segments"] for kind in ("real", "fake")]
+    data_dir, cache_dir = next((p for p in places if all((p[0] / n).is_file() for n in names)), places[1])
+    made = test_set(data_dir, cache_dir, key["test_segments"])
+    return {**key, "images": str(made.images), "labels": str(made.labels), "count": made.count}
+
+
+def inspect(path: Path, key: dict, run: Callable[..., Any]) -> dict:
+    """Facts of the submitted model and its accuracy on the test set, each step in a confined process."""
+    onnx = path.with_suffix(".onnx")
+    facts = run(f"{TARGET}:inspect_model", model_file=str(path), onnx_file=str(onnx), max_unpacked_mb=MAX_UNPACKED_MB)
+    data = {"images_file": key["images"], "labels_file": key["labels"]}
+    if facts["onnx"]:
+        threads = max(1, min(4, os.cpu_count() or 1))
+        measured = run(f"{TARGET}:evaluate_onnx", onnx_file=str(onnx), threads=threads, **data)
+        engine = "onnxruntime"
+    else:
+        measured = run(f"{TARGET}:evaluate_keras", model_file=str(path), **data)
+        engine = "keras"
+    return {**facts, **measured, "evaluated_with": engine}
+
+
+def _probe(reported: str) -> Callable[[dict, dict], dict]:
+    def probe(answers: dict, key: dict) -> dict:
+        return {"reported": to_number(answers.get(reported))}
+
+    return probe
+
+
+ITEMS = [
+    Item(
+        question,
+        name,
+        (reported,),
+        _key(file, reported),
+        _probe(reported),
+        check,
+        submitted_file=file,
+        inspect=inspect,
+        prepare=prepare,
+        secret=("data_dir", "cache_dir", "test_segments", "images", "labels", "count"),
+    )
+    for question, (file, reported) in MODELS.items()
+    for name, check in (("accuracy", checks.test_accuracy), ("architecture", checks.architecture))
+]

@@ -1,0 +1,148 @@
+"""Problem 4 model files: read in safe mode in a separate process, never executed; measured on the test set."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.checks import p4_models as checks
+from autograder.checks.spec import CheckConfig
+from autograder.data import problem4
+from autograder.isolated import IsolatedError, run_isolated
+from autograder.suite import p4_cnn
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+from keras import layers  # noqa: E402
+
+from reference import p4_cnn as ref  # noqa: E402
+
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
+def runner(workdir: Path):
+    """`run` as the engine hands it to inspect, without the sandbox prefix (that is tested elsewhere)."""
+
+    def run(target: str, **kwargs):
+        return run_isolated(target, kwargs, workdir, [], ENV, timeout_s=300)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Model files of every kind a student might hand in, made once."""
+    folder = tmp_path_factory.mktemp("models")
+    marker = folder / "lambda-ran"
+    made = {}
+    made["baseline"] = ref.save_model(ref.build_baseline(), folder / "baseline.keras")
+    made["improved"] = ref.save_model(ref.build_improved_2(), folder / "improved.keras")
+
+    def touch(x):
+        marker.write_text("the Lambda layer's code ran")
+        return x
+
+    lam = keras.Sequential([keras.Input((128, 128, 1)), layers.Lambda(touch), layers.Flatten(), layers.Dense(2)])
+    made["lambda"] = ref.save_model(lam, folder / "lambda.keras")
+    marker.unlink(missing_ok=True)  # building the model called it; from here on it must never run
+
+    @keras.saving.register_keras_serializable(package="student")
+    class Doubler(layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    custom = keras.Sequential([keras.Input((128, 128, 1)), Doubler(), layers.Flatten(), layers.Dense(2)])
+    made["custom"] = ref.save_model(custom, folder / "custom.keras")
+    wrong = keras.Sequential([keras.Input((64, 64, 1)), layers.Flatten(), layers.Dense(2)])
+    made["wrong_input"] = ref.save_model(wrong, folder / "wrong_input.keras")
+    three = keras.Sequential([keras.Input((128, 128, 1)), layers.Flatten(), layers.Dense(3)])
+    made["three_classes"] = ref.save_model(three, folder / "three_classes.keras")
+    made["not_a_model"] = folder / "not_a_model.keras"
+    made["not_a_model"].write_text("print('hello')\n")
+    return made, marker
+
+
+@pytest.fixture(scope="module")
+def test_set(tmp_path_factory):
+    """A small test set: segments 7 and 8 at 128 images per file, decompressed into a cache."""
+    import shutil
+
+    from autograder.config import load_config
+
+    from conftest import PROJECT_ROOT
+
+    folder = tmp_path_factory.mktemp("p4data")
+    shutil.copyfile(PROJECT_ROOT / "grading.yml", folder / "grading.yml")
+    config = load_config(folder / "grading.yml")
+    problem4.generate(config, segments=[7, 8], images_per_segment=128, jobs=2)
+    return problem4.test_set(config.data.dir, config.data.cache_dir, [7, 8])
+
+
+def _key(test_set, file="brain_food_model_1.keras"):
+    return {"file": file, "images": str(test_set.images), "labels": str(test_set.labels)}
+
+
+def _inspect(path: Path, test_set, workdir: Path) -> dict:
+    import shutil
+
+    kept = workdir / "brain_food_model_1.keras"
+    shutil.copyfile(path, kept)
+    try:
+        return p4_cnn.inspect(kept, _key(test_set), runner(workdir))
+    except IsolatedError as exc:
+        return {"error": str(exc)}
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("lambda", "needs code to load"),
+        ("custom", "could not be loaded as a Keras model"),
+        ("not_a_model", "not a .keras model file"),
+        ("wrong_input", r"takes input of shape \[None, 64, 64, 1\]"),
+        ("three_classes", r"gives output of shape \[None, 3\]"),
+    ],
+)
+def test_unsafe_or_unusable_files_are_rejected_with_a_clear_message(models, test_set, tmp_path, kind, message):
+    made, marker = models
+    found = _inspect(made[kind], test_set, tmp_path)
+    assert "error" in found
+    assert re.search(message, found["error"]), found["error"]
+    assert not marker.exists(), "a Lambda layer's code ran while the file was read"
+    cfg = CheckConfig("q4_2.accuracy", 4.0, params={"partial_from": 0.89, "full_from": 0.95})
+    result = checks.test_accuracy({"answers": {"reported": 0.99}, "file": found}, _key(test_set), cfg)
+    assert result.points == 0 and "could not be graded" in result.message
+
+
+def test_a_valid_model_is_measured_through_onnx_and_agrees_with_keras(models, test_set, tmp_path):
+    made, _ = models
+    found = _inspect(made["improved"], test_set, tmp_path)
+    assert found["evaluated_with"] == "onnxruntime" and found["images"] == test_set.count
+    model = keras.models.load_model(made["improved"], safe_mode=True, compile=False)
+    images = np.load(test_set.images)
+    labels = np.load(test_set.labels)
+    expected = float(np.mean(np.argmax(model.predict(images, verbose=0), axis=1) == labels))
+    assert found["accuracy"] == pytest.approx(expected, abs=1.5 / test_set.count)  # float ties at most
+    assert found["params"] == model.count_params()
+    assert [layer["class"] for layer in found["layers"]] == [type(layer).__name__ for layer in model.layers]
+
+
+def test_the_baseline_signature_is_the_reference_baseline(models, test_set, tmp_path):
+    made, _ = models
+    baseline = _inspect(made["baseline"], test_set, tmp_path)
+    assert checks.is_baseline(baseline["layers"]) and baseline["params"] == 62_338
+    (tmp_path / "second").mkdir()
+    improved = _inspect(made["improved"], test_set, tmp_path / "second")
+    assert not checks.is_baseline(improved["layers"])
+
+
+def test_the_isolated_process_reports_a_crash_without_a_result(tmp_path):
+    with pytest.raises(IsolatedError, match="died with status"):
+        run_isolated("os:_exit", {"status": 3}, tmp_path, [], ENV, timeout_s=60)
+    with pytest.raises(IsolatedError, match="longer than"):
+        run_isolated("os:system", {"command": "sleep 30"}, tmp_path, [], ENV, timeout_s=2)
+    assert run_isolated("math:hypot", {}, tmp_path, [], ENV, timeout_s=60) == 0.0
