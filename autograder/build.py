@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from autograder.bundle import ZIP_NAME, write_zip
 from autograder.config import Config
 from autograder.errors import Assn1Error
 from autograder.in_kernel import BUNDLE_NAME
@@ -29,7 +30,18 @@ from autograder.suite import ITEMS
 NOTEBOOK_NAME = "assn1.ipynb"
 PACKAGE = Path(__file__).resolve().parent
 # The part of this package a notebook's kernel needs to run checks: no config, data or build code.
-SHIPPED = ("__init__.py", "results.py", "in_kernel.py", "checks", "probes", "suite")
+SHIPPED = (
+    "__init__.py",
+    "config.py",
+    "errors.py",
+    "results.py",
+    "in_kernel.py",
+    "isolated.py",
+    "checks",
+    "data",
+    "probes",
+    "suite",
+)
 GRADER_ONLY = ("simulation.py",)
 REQUIRE_CALL = re.compile(r"""require\(\s*["']([\w.]+)["']""")
 
@@ -42,6 +54,7 @@ class BuildError(Assn1Error):
 class BuildResult:
     student_notebook: Path
     autograder_dir: Path
+    zip_path: Path
     public_checks: int
     hidden_checks: int
 
@@ -62,9 +75,10 @@ def build(config: Config) -> BuildResult:
         autograder_dir = config.build.dist_dir / "autograder"
         _replace_dir(out / "autograder", autograder_dir)
         ship_package(autograder_dir / "autograder", build_bundle(config, include_hidden=True))
+    zip_path = write_zip(config, autograder_dir, config.build.dist_dir / ZIP_NAME)
     in_notebook = [c for i, c in configured_checks(config).items() if not ITEMS[i].engine_only]
     hidden = sum(c.hidden for c in in_notebook)
-    return BuildResult(student_dir / NOTEBOOK_NAME, autograder_dir, len(in_notebook) - hidden, hidden)
+    return BuildResult(student_dir / NOTEBOOK_NAME, autograder_dir, zip_path, len(in_notebook) - hidden, hidden)
 
 
 def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.NotebookNode:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from autograder import __version__
-from autograder.config import Config, find_config, load_config
+from autograder.config import Config, RemoteSource, find_config, load_config
 from autograder.errors import Assn1Error
 from autograder.sandbox import LEVELS
 
@@ -28,18 +28,30 @@ def build_parser() -> argparse.ArgumentParser:
         dest="data_command", metavar="ACTION"
     )
     generate = data.add_parser("generate", help="write look-alike data with a known truth (offline)")
-    generate.add_argument("--problem", type=int, choices=[1], default=1, help="which problem's data (default 1)")
+    generate.add_argument("--problem", type=int, choices=[1, 4], default=1, help="which problem's data (default 1)")
     generate.add_argument("--seed", type=int, default=None, help="seed (default: grading.yml's)")
     generate.add_argument("--force", action="store_true", help="replace the course's real file if present")
+    generate.add_argument(
+        "--images-per-segment", type=int, default=None, help="problem 4: images per file (default: grading.yml's)"
+    )
+    generate.add_argument(
+        "--segments", type=int, nargs="+", default=None, help="problem 4: which segments (default: grading.yml's)"
+    )
+    generate.add_argument(
+        "-j", "--jobs", type=int, default=None, help="problem 4: files written at once (default: cores)"
+    )
     generate.set_defaults(run=_data_generate)
 
     fetch = data.add_parser("fetch", help="download the course's real data files, verified by sha256")
-    fetch.add_argument("--problem", type=int, choices=[1], default=1, help="which problem's data (default 1)")
+    fetch.add_argument("--problem", type=int, choices=[1, 4], default=1, help="which problem's data (default 1)")
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
     fetch.set_defaults(run=_data_fetch)
 
     verify = data.add_parser("verify", help="check the files in data/ (shape, type, size, checksum)")
     verify.set_defaults(run=_data_verify)
+
+    cache = data.add_parser("cache", help="decompress the P4 test segments once for grading (reused while unchanged)")
+    cache.set_defaults(run=_data_cache)
 
     build = commands.add_parser("build", help="generate student_template/ and the autograder from the master notebook")
     build.set_defaults(run=_build)
@@ -58,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="confinement of student kernels (default: best available)",
     )
     grade.set_defaults(run=_grade)
+
+    rehearse = commands.add_parser(
+        "rehearse", help="run dist/autograder.zip on submissions as Gradescope would, in a local /autograder tree"
+    )
+    rehearse.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="submission files or folders")
+    rehearse.add_argument("-o", "--out", type=Path, required=True, help="output folder (one results.json each)")
+    rehearse.add_argument("--zip", type=Path, default=None, help="autograder zip (default: dist/autograder.zip)")
+    rehearse.add_argument("-j", "--jobs", type=int, default=1, help="submissions run at once (default 1)")
+    rehearse.set_defaults(run=_rehearse)
 
     check = commands.add_parser("check", help="run the public checks on your notebook and print a table")
     check.add_argument("notebook", type=Path, help="your notebook (.ipynb) or submission zip")
@@ -86,18 +107,53 @@ def main(argv: list[str] | None = None) -> int:
 def _data_generate(args: argparse.Namespace, config: Config) -> int:
     from autograder.data import problem1
 
+    if args.problem == 4:
+        return _generate_problem4(args, config)
     truth = problem1.generate(config, seed=args.seed, force=args.force)
     print(f"wrote {_show(problem1.data_path(config))} (look-alike, seed {truth.seed})")
     print(f"wrote {_show(problem1.key_path(config))} (answer key; grading side only)")
     return 0
 
 
+def _generate_problem4(args: argparse.Namespace, config: Config) -> int:
+    from tqdm import tqdm
+
+    from autograder.data import problem4
+
+    gen = config.data.problem4.generate
+    segments = args.segments if args.segments is not None else gen.segments
+    started = time.monotonic()
+    with tqdm(total=2 * len(set(segments)), desc="calcium segments", unit="file", disable=None) as bar:
+
+        def report(entry: problem4.SegmentFile, reused: bool) -> None:
+            bar.update(1)
+            bar.write(f"{'kept' if reused else 'wrote'} {_show(config.data.dir / entry.name)} ({entry.images} images)")
+
+        files = problem4.generate(config, segments, args.images_per_segment, args.seed, jobs=args.jobs, on_file=report)
+    print(f"{len(files)} calcium files ready in {_show(config.data.dir)} ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
 def _data_fetch(args: argparse.Namespace, config: Config) -> int:
     from autograder.data import problem1
+
+    if args.problem == 4:
+        sources = config.data.problem4.sources
+        if not sources:
+            raise Assn1Error(
+                f"{config.path}: `data.problem4.sources` lists no files to download; add each file's url, sha256 and "
+                "size there, or run `assn1 data generate --problem 4` for stand-ins."
+            )
+        for name, source in sources.items():
+            _fetch_one(args, config, source, config.data.dir / name)
+        return 0
+    _fetch_one(args, config, config.data.problem1.source, problem1.data_path(config))
+    return 0
+
+
+def _fetch_one(args: argparse.Namespace, config: Config, source: RemoteSource, dest: Path) -> None:
     from autograder.data.fetch import fetch
 
-    source = config.data.problem1.source
-    dest = problem1.data_path(config)
     result = fetch(
         source,
         dest,
@@ -110,6 +166,14 @@ def _data_fetch(args: argparse.Namespace, config: Config) -> int:
     else:
         resumed = f", resumed at byte {result.resumed_from:,}" if result.resumed_from else ""
         print(f"fetched {_show(dest)} ({source.size:,} bytes, sha256 verified{resumed})")
+
+
+def _data_cache(args: argparse.Namespace, config: Config) -> int:
+    from autograder.data.problem4 import test_set
+
+    started = time.monotonic()
+    made = test_set(config.data.dir, config.data.cache_dir, config.data.problem4.test_segments)
+    print(f"P4 test set: {made.count:,} images in {_show(made.images)} ({time.monotonic() - started:.0f} s)")
     return 0
 
 
@@ -133,6 +197,8 @@ def _build(args: argparse.Namespace, config: Config) -> int:
     print(
         f"wrote {_show(result.autograder_dir)} ({result.public_checks + result.hidden_checks} checks, {result.hidden_checks} hidden)"
     )
+    size = result.zip_path.stat().st_size
+    print(f"wrote {_show(result.zip_path)} ({size / 1024:,.0f} KB; for otter run/grade and Gradescope)")
     return 0
 
 
@@ -179,6 +245,24 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     print(table(result, show_hidden=False))
     print("Public checks only: hidden checks test more inputs when your submission is graded.")
     return 0 if result.status == "Completed" else 1
+
+
+def _rehearse(args: argparse.Namespace, config: Config) -> int:
+    from autograder.bundle import ZIP_NAME
+    from autograder.rehearsal import question_scores, rehearse
+    from autograder.submissions import find_submissions
+
+    zip_path = args.zip or config.build.dist_dir / ZIP_NAME
+    if not zip_path.is_file():
+        raise Assn1Error(f"{zip_path} not found; run `assn1 build` first.")
+    submissions = find_submissions(args.paths)
+    print(f"rehearsing {len(submissions)} submission(s) with {_show(zip_path)} (data step once per tree) ...")
+    for result in rehearse(zip_path, submissions, args.out, jobs=args.jobs):
+        scores = question_scores(result.results)
+        total = sum(v for k, v in scores.items() if k != "Public Tests")
+        print(f"  {result.name:<28} {total:6.2f} points  ({result.seconds:.0f} s)")
+    print(f"results.json per submission in {_show(args.out)}")
+    return 0
 
 
 def _show(path: Path) -> str:

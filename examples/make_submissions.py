@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,11 +24,20 @@ OUT = ROOT / "examples" / "submissions"
 
 @dataclass(frozen=True)
 class Variant:
-    """A submission: its flaw in one sentence, the checks it must fail, and the source edits making it."""
+    """A submission: its flaw in one sentence, the checks it must fail, and the source edits making it.
+
+    A variant with `models` is a zip, as `grader.export()` makes it: the notebook plus each model file
+    (submitted name, file in examples/models/); `printed` gives the saved output of the cells that
+    print the reported accuracies, as the student's own run left them. `partial` names checks that
+    earn some but not all of their points.
+    """
 
     flaw: str
     fails: tuple[str, ...] = ()
     edits: tuple[tuple[str, str], ...] = field(default=())
+    models: tuple[tuple[str, str], ...] = ()
+    printed: tuple[tuple[str, str], ...] = ()
+    partial: tuple[str, ...] = ()
 
 
 SEED_P1_SELECT = """from sklearn.linear_model import LassoCV, LinearRegression
@@ -66,7 +76,22 @@ VARIANTS = {
         fails=("q3_1.alpha_stationary", "q3_1.alpha_objective", "q3_2.regress_limits", "q3_2.regress_values"),
         edits=(("return np.linalg.solve(K + lmbda * np.eye(len(Y)), Y)", "return np.linalg.solve(K + lmbda, Y)"),),
     ),
+    "p4_complete": Variant(
+        "none: the reference solution with both improved CNNs (trained on the synthetic segments 0-6) "
+        "saved next to the notebook and submitted as a zip, as grader.export() makes it.",
+        models=(("brain_food_model_1.keras", "improved_1.keras"), ("brain_food_model_2.keras", "improved_2.keras")),
+        printed=(("test_acc_1", "0.9912"), ("test_acc_2", "0.9999")),
+    ),
+    "p4_weak": Variant(
+        "Problem 4 hands in the course's baseline, trained on segments 0-2, as model 1 and an untrained "
+        "network as model 2, and reports 0.99 for both.",
+        fails=("q4_2.accuracy", "q4_2.architecture", "q4_3.accuracy"),
+        models=(("brain_food_model_1.keras", "baseline.keras"), ("brain_food_model_2.keras", "untrained.keras")),
+        printed=(("test_acc_1", "0.99"), ("test_acc_2", "0.99")),
+    ),
 }
+MODELS = ROOT / "examples" / "models"
+ZIP_TIME = (2022, 2, 22, 0, 0, 0)  # fixed, so the zips only change when their content does
 
 MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
 
@@ -93,7 +118,26 @@ def make(name: str, variant: Variant, base: nbformat.NotebookNode) -> nbformat.N
         cell["id"] = f"cell-{i:03d}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    for answer, value in variant.printed:
+        hits = [c for c in nb.cells if c.cell_type == "code" and f'print("{answer} =", {answer})' in c.source]
+        if len(hits) != 1:
+            raise SystemExit(f"{name}: the cell printing {answer} found {len(hits)} times; update VARIANTS")
+        hits[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{answer} = {value}\n")]
     return nb
+
+
+def write(name: str, variant: Variant, nb: nbformat.NotebookNode) -> Path:
+    """The notebook alone, or (with models) a zip of the notebook and its model files."""
+    if not variant.models:
+        nbformat.write(nb, OUT / f"{name}.ipynb")
+        return OUT / f"{name}.ipynb"
+    target = OUT / f"{name}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        members = [(f"{name}.ipynb", nbformat.writes(nb).encode())]
+        members += [(submitted, (MODELS / source).read_bytes()) for submitted, source in variant.models]
+        for member, data in members:
+            archive.writestr(zipfile.ZipInfo(member, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
+    return target
 
 
 def main() -> int:
@@ -103,8 +147,8 @@ def main() -> int:
     base = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, variant in VARIANTS.items():
-        nbformat.write(make(name, variant, base), OUT / f"{name}.ipynb")
-        print(f"wrote {OUT.relative_to(ROOT)}/{name}.ipynb")
+        path = write(name, variant, make(name, variant, base))
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+import yaml
 
+from autograder.cli import main
 from autograder.config import Config, load_config
+from autograder.data import problem1, problem4
 
 matplotlib.use("Agg")
 
@@ -117,3 +120,34 @@ def cell_output(cell) -> str:
     return "".join(
         str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
     )
+
+
+@pytest.fixture(scope="session")
+def graded_examples(tmp_path_factory):
+    """Every example submission graded once by `assn1 grade -j 2`, for the tests of both grading paths."""
+    root = tmp_path_factory.mktemp("examples")
+    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw["build"] = {"master": str(PROJECT_ROOT / raw["build"]["master"]), "student_dir": "student", "dist_dir": "dist"}
+    (root / "grading.yml").write_text(yaml.safe_dump(raw))
+    config = load_config(root / "grading.yml")
+    problem1.generate(config)
+    # The first 128 images of each test file are those of the full-size files (same seed, same stream),
+    # so the committed models, trained at full size, score here as they do there, within sampling error.
+    problem4.generate(config, segments=config.data.problem4.test_segments, images_per_segment=128)
+    out = root / "out"
+    assert (
+        main(
+            [
+                "--config",
+                str(config.path),
+                "grade",
+                str(PROJECT_ROOT / "examples" / "submissions"),
+                "-o",
+                str(out),
+                "-j",
+                "2",
+            ]
+        )
+        == 0
+    )
+    return config, out

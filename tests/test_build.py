@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import zipfile
 
 import nbformat
 import pytest
@@ -13,7 +14,7 @@ import yaml
 
 from autograder.build import BuildError, build, inject_grading
 from autograder.config import load_config
-from autograder.data import problem1
+from autograder.data import problem1, problem4
 from autograder.in_kernel import BUNDLE_NAME
 
 from conftest import PROJECT_ROOT, cell_output, execute_notebook
@@ -30,6 +31,7 @@ def built(tmp_path_factory):
     (root / "grading.yml").write_text(yaml.safe_dump(raw))
     config = load_config(root / "grading.yml")
     problem1.generate(config)
+    problem4.generate(config, segments=config.data.problem4.test_segments, images_per_segment=128)
     result = build(config)
     return config, result
 
@@ -135,9 +137,13 @@ def test_reference_notebook_passes_every_public_and_hidden_check(built, tmp_path
     work = tmp_path / "reference"
     shutil.copytree(result.autograder_dir, work)
     shutil.copytree(config.data.dir, work / "data")
+    for n in (1, 2):  # the trained reference CNNs, as the student's own run would have saved them
+        shutil.copyfile(
+            PROJECT_ROOT / "examples" / "models" / f"improved_{n}.keras", work / f"brain_food_model_{n}.keras"
+        )
     nb = execute_notebook(work / "assn1.ipynb", timeout=900)
     checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("grader.check(")]
-    assert len(checks) == 10
+    assert len(checks) == 12
     for cell in checks:
         shown = cell_output(cell)
         assert "All test cases passed!" in shown, f"{cell.source}: {shown[:300]}"
@@ -158,13 +164,19 @@ def test_example_submissions_are_current_and_name_their_flaw(built):
     examples = _examples_module()
     base = nbformat.read(result.autograder_dir / "assn1.ipynb", as_version=4)
     folder = PROJECT_ROOT / "examples" / "submissions"
-    assert {p.stem for p in folder.glob("*.ipynb")} == set(examples.VARIANTS)
+    assert {p.stem for p in [*folder.glob("*.ipynb"), *folder.glob("*.zip")]} == set(examples.VARIANTS)
     for name, variant in examples.VARIANTS.items():
-        committed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        if variant.models:
+            with zipfile.ZipFile(folder / f"{name}.zip") as archive:
+                committed = nbformat.reads(archive.read(f"{name}.ipynb").decode(), as_version=4)
+                for submitted, source in variant.models:
+                    assert archive.read(submitted) == (examples.MODELS / source).read_bytes()
+        else:
+            committed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
         assert committed.cells[0].source.startswith(f"# Example submission `{name}`.\n# Flaw: ")
         fresh = examples.make(name, variant, base)
-        assert [c.source for c in fresh.cells] == [c.source for c in committed.cells], (
-            f"examples/submissions/{name}.ipynb is stale: run `assn1 build` and examples/make_submissions.py"
-        )
+        assert [(c.source, c.get("outputs")) for c in fresh.cells] == [
+            (c.source, c.get("outputs")) for c in committed.cells
+        ], f"examples/submissions/{name}.ipynb is stale: run `assn1 build` and examples/make_submissions.py"
         text = "\n".join(c.source for c in committed.cells)
         assert "# SOLUTION" not in text and "BEGIN SOLUTION" not in text

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
+import re
 import sys
 
 import pytest
-import yaml
 
-from autograder.cli import main
-from autograder.config import load_config
-from autograder.data import problem1
+from autograder.suite import ITEMS
 
 from conftest import PROJECT_ROOT
 
@@ -26,30 +25,8 @@ def _variants():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("examples")
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
-    raw["build"] = {k: str(PROJECT_ROOT / v) for k, v in raw["build"].items()}
-    (root / "grading.yml").write_text(yaml.safe_dump(raw))
-    config = load_config(root / "grading.yml")
-    problem1.generate(config)
-    out = root / "out"
-    assert (
-        main(
-            [
-                "--config",
-                str(config.path),
-                "grade",
-                str(PROJECT_ROOT / "examples" / "submissions"),
-                "-o",
-                str(out),
-                "-j",
-                "2",
-            ]
-        )
-        == 0
-    )
-    return config, out
+def graded(graded_examples):
+    return graded_examples
 
 
 def _failed_checks(out, name):
@@ -59,34 +36,34 @@ def _failed_checks(out, name):
     return {line for t in tests for line in t["output"].splitlines() if not line.startswith("[passed]")}
 
 
+def _expected_failures(config, variant) -> set[str]:
+    """The checks a variant must fail: its flaw's, and every model check when it hands in no model files."""
+    fails = set(variant.fails)
+    if not variant.models:
+        fails |= {i for i, item in ITEMS.items() if item.submitted_file and i.split(".")[0] in _autograded(config)}
+    return fails
+
+
+def _autograded(config) -> dict:
+    return {q: question for p in config.problems.values() for q, question in p.questions.items() if not question.manual}
+
+
 @pytest.mark.parametrize("name", sorted(_variants()))
 def test_each_example_loses_exactly_the_points_of_its_flaw(graded, name):
     config, out = graded
     variant = _variants()[name]
     rows = {r["file"]: r for r in csv.DictReader(open(out / "final_grades.csv"))}
-    row = rows[f"{name}.ipynb"]
+    row = rows[f"{name}.zip" if variant.models else f"{name}.ipynb"]
     assert row["grading_status"] == "Completed"
-    checks = {
-        i: c
-        for p in config.problems.values()
-        for q, question in p.questions.items()
-        for c_name, c in question.checks.items()
-        for i in [f"{q}.{c_name}"]
-    }
-    lost = {q: 0.0 for p in config.problems.values() for q in p.questions}
-    for check_id in variant.fails:
-        lost[check_id.split(".")[0]] += checks[check_id].points
-    for p in config.problems.values():
-        for q, question in p.questions.items():
-            if question.manual:
-                continue
-            earned = float(row[q])
-            if not question.checks:  # P4's models are graded in their own step
-                assert earned == 0
-            elif lost[q] == 0:
-                assert earned == question.points, f"{name}: {q} lost points its flaw does not explain"
-            else:
-                assert question.points - lost[q] <= earned < question.points, f"{name}: {q} = {earned}"
+    fails = _expected_failures(config, variant)
+    for q, question in _autograded(config).items():
+        earned = float(row[q])
+        lost = sum(c.points for c_name, c in question.checks.items() if f"{q}.{c_name}" in fails)
+        partial = [c_name for c_name in question.checks if f"{q}.{c_name}" in variant.partial]
+        if lost == 0 and not partial:
+            assert earned == question.points, f"{name}: {q} lost points its flaw does not explain"
+        else:
+            assert question.points - lost <= earned < question.points, f"{name}: {q} = {earned}"
 
 
 def test_gradebook_has_otters_layout(graded):
@@ -102,3 +79,38 @@ def test_gradebook_has_otters_layout(graded):
     assert len(rows) == 2 + len(_variants())
     for name in _variants():
         assert (out / name / "executed.ipynb").exists() and (out / name / "results.json").exists()
+
+
+def _outputs(out, name: str) -> str:
+    return "\n".join(t["output"] for t in json.loads((out / name / "results.json").read_text())["tests"])
+
+
+def test_p4_models_are_reported_with_accuracy_parameters_and_layers(graded):
+    _, out = graded
+    text = _outputs(out, "p4_complete")
+    for model in ("brain_food_model_1.keras", "brain_food_model_2.keras"):
+        assert re.search(
+            rf"recomputed test accuracy of {model} on 768 test images: (0\.9[5-9]\d*|1\.0+); you reported", text
+        )
+        assert re.search(rf"{model}: [\d,]+ parameters, Conv2D\(16, [35]x[35]\) > MaxPooling2D\(4x4\) > ", text)
+    assert "flagged" not in text
+
+
+def test_p4_overstated_accuracy_is_flagged_and_the_baseline_is_named(graded):
+    _, out = graded
+    text = _outputs(out, "p4_weak")
+    assert re.search(r"you reported 0\.9900, more than 0\.02 above the recomputed figure \(flagged", text)
+    assert "that is the baseline's architecture" in text
+
+
+def test_p4_test_set_is_decompressed_once_for_the_whole_batch(graded):
+    config, _ = graded
+    folders = list(config.data.cache_dir.glob("p4_test_*"))
+    assert len(folders) == 1, "each P4 submission should share one cached test set"
+    stamp = (folders[0] / "images.npy").stat().st_mtime_ns
+    from autograder.grading import prepare_keys
+    from autograder.keys import build_bundle
+
+    prepare_keys(build_bundle(config, include_hidden=True))  # as the next batch would: reused, not rebuilt
+    assert (folders[0] / "images.npy").stat().st_mtime_ns == stamp
+    assert list(config.data.cache_dir.glob("p4_test_*")) == folders

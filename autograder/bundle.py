@@ -1,0 +1,128 @@
+"""`dist/autograder.zip`: one bundle for `otter run`, `otter grade` and Gradescope's zip upload.
+
+otter generate writes the Gradescope layout (setup.sh, run_autograder, run_otter.py, environment.yml,
+otter_config.json, tests/, files/). Its test files call the same checks as `assn1 grade` through
+`autograder.in_kernel`, shipped in files/ with every key. Two things are added here:
+
+- `assn1/`: this package and grading.yml, so the grading machine can make its own data;
+- `assn1/setup_data.sh`, run at the end of setup.sh: generates (or, when grading.yml lists course
+  URLs, downloads) the Problem 4 test segments and decompresses them once into the cache. Gigabytes
+  of images never travel in the zip; the script is idempotent (verified files are kept).
+
+Problem 1's data file is small and travels in files/data/, exactly the file the keys were made from.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder.config import Config
+from autograder.errors import Assn1Error
+
+PACKAGE = Path(__file__).resolve().parent
+ZIP_NAME = "autograder.zip"
+PROJECT_DIR = "assn1"  # inside the zip; /autograder/source/assn1 on Gradescope
+# What the grading environment needs beyond otter's own requirements (Gradescope installs these).
+REQUIREMENTS = """\
+numpy>=1.24
+scipy>=1.10
+scikit-learn>=1.3
+pandas>=2.0
+matplotlib>=3.7
+sympy>=1.12
+pyyaml>=6
+tqdm>=4.66
+tensorflow-cpu>=2.16,<3
+onnxruntime>=1.17
+tf2onnx>=1.16
+onnx>=1.15
+"""
+SETUP_DATA = """\
+#!/usr/bin/env bash
+# assn1: the grading data, made on the grading machine (idempotent). PYTHON is the grading
+# environment's interpreter; setup.sh passes otter's, a rehearsal passes its own.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PYTHON="${{PYTHON:-python3}}"
+cd "$HERE"
+export PYTHONPATH="$HERE${{PYTHONPATH:+:$PYTHONPATH}}"
+$PYTHON -m autograder.cli data {p4_step} --problem 4{p4_args}
+$PYTHON -m autograder.cli data cache
+"""
+SETUP_HOOK = """
+# assn1: make the Problem 4 test data here rather than shipping it in the zip
+PYTHON="mamba run -n {env} python" bash {autograder_dir}/source/{project}/setup_data.sh
+"""
+RESULTS_HOOK = """
+# assn1: complete results.json (score, execution time, status per test, questions graded by hand)
+PYTHONPATH={autograder_dir}/source/{project} python -m autograder.otter_results {autograder_dir}/results/results.json
+"""
+
+
+class BundleError(Assn1Error):
+    """otter generate failed, or a file the bundle needs is missing."""
+
+
+def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
+    """Make `target` from the built autograder folder (tests/ and autograder/ with every key)."""
+    with tempfile.TemporaryDirectory(prefix="assn1-zip-") as tmp:
+        stage = Path(tmp)
+        shutil.copytree(autograder_dir / "autograder", stage / "autograder")
+        (stage / "data").mkdir()
+        for name in config.data.notebook_files:
+            source = config.data.dir / name
+            if not source.is_file():
+                raise BundleError(f"{source} is missing; run `assn1 data generate` (or fetch) before `assn1 build`.")
+            shutil.copyfile(source, stage / "data" / name)
+        (stage / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
+        # Public checks: a visible "Public Tests" summary. Each question's full results (hidden checks
+        # included) appear once grades are published (visibility after_published).
+        otter_config = {"lang": "python", "show_hidden": True, "force_public_test_summary": True}
+        (stage / "otter_config.json").write_text(json.dumps(otter_config) + "\n", encoding="utf-8")
+        generated = stage / "otter.zip"
+        command = [
+            *[sys.executable, "-m", "otter", "generate", "-t", str(autograder_dir / "tests")],
+            *["-o", str(generated), "-r", "requirements.txt", "-c", "otter_config.json"],
+            *["--python-version", f"{sys.version_info.major}.{sys.version_info.minor}", "autograder", "data"],
+        ]
+        result = subprocess.run(command, cwd=stage, capture_output=True, text=True)
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise BundleError(f"otter generate failed: {tail[0]}")
+        _finish(config, generated, target)
+    return target
+
+
+def _finish(config: Config, generated: Path, target: Path) -> None:
+    """Copy otter's zip, hooking the data step into setup.sh and adding the project copy."""
+    from otter.generate import OTTER_ENV_NAME
+    from otter.run.run_autograder.autograder_config import AutograderConfig
+
+    p4 = config.data.problem4
+    if p4.sources:
+        step, args = "fetch", " --no-progress"
+    else:
+        step = "generate"
+        args = " --segments " + " ".join(str(s) for s in p4.test_segments)
+        args += " ${ASSN1_IMAGES_PER_SEGMENT:+--images-per-segment $ASSN1_IMAGES_PER_SEGMENT}"
+    where = {"autograder_dir": AutograderConfig().autograder_dir, "project": PROJECT_DIR}
+    hooks = {"setup.sh": SETUP_HOOK.format(env=OTTER_ENV_NAME, **where), "run_autograder": RESULTS_HOOK.format(**where)}
+    tmp = target.with_name(target.name + ".tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(generated) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename in hooks:
+                data = data.rstrip(b"\n") + b"\n" + hooks[info.filename].encode()
+            out.writestr(info, data)
+        out.writestr(f"{PROJECT_DIR}/setup_data.sh", SETUP_DATA.format(p4_step=step, p4_args=args))
+        out.writestr(f"{PROJECT_DIR}/grading.yml", config.path.read_bytes())
+        for path in sorted(PACKAGE.rglob("*.py")):
+            out.write(path, f"{PROJECT_DIR}/autograder/{path.relative_to(PACKAGE)}")
+    tmp.replace(target)

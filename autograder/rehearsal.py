@@ -1,0 +1,102 @@
+"""A Gradescope rehearsal on this machine: the autograder zip run the way Gradescope runs it.
+
+Gradescope unpacks the zip into /autograder/source, runs setup.sh once when the image is built,
+then per submission unpacks the upload into /autograder/submission and runs run_autograder, which
+writes /autograder/results/results.json. Here the same tree is laid out under a temporary folder
+(ASSN1_AUTOGRADER_DIR tells the checks where it is, in place of /autograder). setup.sh's first part
+installs Miniforge and otter's environment from the internet; this machine's own environment
+stands in for it, and only the data part (assn1/setup_data.sh) runs, once per rehearsal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.errors import Assn1Error
+from autograder.submissions import Submission, unpack
+
+
+class RehearsalError(Assn1Error):
+    """The zip could not be set up, or run_autograder wrote no results."""
+
+
+@dataclass(frozen=True)
+class Rehearsed:
+    name: str
+    results: dict  # Gradescope's results.json, as run_autograder wrote it
+    seconds: float
+
+
+def set_up(zip_path: Path, root: Path) -> Path:
+    """Unpack the zip into root/autograder/source and run its data step; return root/autograder."""
+    autograder_dir = root / "autograder"
+    source = autograder_dir / "source"
+    source.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(source)
+    script = source / "assn1" / "setup_data.sh"
+    env = {**os.environ, "PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RehearsalError(f"{zip_path.name}: setup_data.sh failed: {tail[0]}")
+    return autograder_dir
+
+
+def run_one(autograder_dir: Path, submission: Submission, timeout_s: float = 1800) -> Rehearsed:
+    """Run run_autograder on one submission in the tree made by `set_up`."""
+    import time
+
+    for folder in ("submission", "results"):
+        shutil.rmtree(autograder_dir / folder, ignore_errors=True)
+        (autograder_dir / folder).mkdir()
+    unpack(submission, autograder_dir / "submission")
+    (autograder_dir / "submission_metadata.json").write_text("{}\n", encoding="utf-8")
+    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(autograder_dir)}
+    code = "import sys; from otter.run.run_autograder import main; main(sys.argv[1])"
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-c", code, str(autograder_dir)], env=env, capture_output=True, text=True, timeout=timeout_s
+    )
+    results = autograder_dir / "results" / "results.json"
+    if not results.exists():
+        raise RehearsalError(f"{submission.name}: run_autograder wrote no results.json")
+    seconds = time.monotonic() - started
+    finish = [sys.executable, "-m", "autograder.otter_results", str(results), "--seconds", f"{seconds:.2f}"]
+    subprocess.run(finish, env={**env, "PYTHONPATH": str(autograder_dir / "source" / "assn1")}, check=True)
+    return Rehearsed(submission.name, json.loads(results.read_text(encoding="utf-8")), seconds)
+
+
+def rehearse(zip_path: Path, submissions: list[Submission], out_dir: Path, jobs: int = 1) -> list[Rehearsed]:
+    """Run every submission as Gradescope would, `jobs` at a time (each in its own /autograder tree, set up
+    once); copy each results.json to out_dir/<name>/results.json and return the results in input order."""
+    jobs = max(1, min(jobs, len(submissions)))
+    with tempfile.TemporaryDirectory(prefix="assn1-gradescope-") as tmp:
+        trees = [set_up(zip_path, Path(tmp) / f"machine{i}") for i in range(jobs)]
+        queues = [submissions[i::jobs] for i in range(jobs)]
+
+        def work(i: int) -> list[Rehearsed]:
+            return [run_one(trees[i], s) for s in queues[i]]
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            finished = {r.name: r for batch in pool.map(work, range(jobs)) for r in batch}
+    for name, result in finished.items():
+        target = out_dir / name / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(result.results, indent=1) + "\n", encoding="utf-8")
+    return [finished[s.name] for s in submissions]
+
+
+def question_scores(results: dict) -> dict[str, float]:
+    """Score per question in a results.json written through the bundle (otter names tests by question,
+    e.g. q1_2_S; its "Public Tests" summary carries no points and is left out)."""
+    return {t["name"]: float(t["score"]) for t in results.get("tests", []) if t["name"] != "Public Tests"}

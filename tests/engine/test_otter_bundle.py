@@ -1,0 +1,159 @@
+"""dist/autograder.zip: small, laid out for Gradescope, rehearsed as Gradescope runs it, and scoring every
+example exactly as `assn1 grade` does wherever otter can run a check the same way (never more)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from autograder.build import build
+from autograder.rehearsal import question_scores, rehearse
+from autograder.submissions import find_submissions
+from autograder.suite import ITEMS
+
+from conftest import PROJECT_ROOT
+from engine.test_isolation import GRADESCOPE_SCHEMA
+
+EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
+FULL = "p4_complete"  # the complete reference submission: run through the `otter run` command itself
+
+
+@pytest.fixture(scope="module")
+def bundle(graded_examples):
+    config, _ = graded_examples
+    return config, build(config).zip_path
+
+
+@pytest.fixture(scope="module")
+def rehearsed(bundle, tmp_path_factory, monkeypatch_module):
+    """Every example but FULL through the Gradescope rehearsal, two machines at once, small test segments."""
+    _, zip_path = bundle
+    monkeypatch_module.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
+    out = tmp_path_factory.mktemp("gradescope")
+    submissions = [s for s in find_submissions([EXAMPLES]) if s.name != FULL]
+    return {r.name: r.results for r in rehearse(zip_path, submissions, out, jobs=2)}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def otter_run_full(bundle, tmp_path_factory):
+    """`otter run -a dist/autograder.zip` on the complete reference submission, exactly as an instructor would."""
+    config, zip_path = bundle
+    out = tmp_path_factory.mktemp("otter-run")
+    command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(EXAMPLES / f"{FULL}.zip")]
+    subprocess.run(command, cwd=config.path.parent, check=True, capture_output=True, timeout=1800)
+    return json.loads((out / "results.json").read_text())
+
+
+def test_zip_is_small_and_has_gradescopes_layout(bundle):
+    _, zip_path = bundle
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        setup = archive.read("setup.sh").decode()
+        run = archive.read("run_autograder").decode()
+    assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json"} <= names
+    assert {"tests/q1_2_S.py", "tests/q4_2.py", "files/data/problem1_Xy.pkl", "assn1/setup_data.sh"} <= names
+    assert "files/autograder/assn1_keys.json" in names and "assn1/grading.yml" in names
+    assert not any(n.endswith(".gz") or "answer_key" in n for n in names), "data segments or keys files shipped"
+    assert zip_path.stat().st_size < 1_000_000
+    assert setup.rstrip().endswith("setup_data.sh") and "autograder.otter_results" in run
+
+
+def test_setup_data_step_is_idempotent(bundle, tmp_path):
+    from autograder.rehearsal import set_up
+
+    _, zip_path = bundle
+    env = {"ASSN1_IMAGES_PER_SEGMENT": "128"}
+    os.environ.update(env)
+    try:
+        tree = set_up(zip_path, tmp_path)
+        data = tree / "source" / "assn1" / "data"
+        stamps = {p.name: p.stat().st_mtime_ns for p in data.glob("*.gz")}
+        assert sorted(stamps) == sorted(f"{k}_{s}.gz" for s in (7, 8, 9) for k in ("real", "fake"))
+        script = tree / "source" / "assn1" / "setup_data.sh"
+        again = subprocess.run(
+            ["bash", str(script)], env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True
+        )
+        assert again.returncode == 0, again.stderr
+        assert {p.name: p.stat().st_mtime_ns for p in data.glob("*.gz")} == stamps
+        assert "kept data/real_7.gz" in again.stdout + again.stderr
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+
+
+def test_rehearsal_results_follow_gradescopes_schema(rehearsed):
+    import jsonschema
+
+    for name, results in rehearsed.items():
+        jsonschema.validate(results, GRADESCOPE_SCHEMA)
+        assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"])), name
+        assert "Graded by hand: 1.2 Explanation and justification (3 points)" in results["output"]
+        by_name = {t["name"]: t for t in results["tests"]}
+        assert by_name["Public Tests"]["visibility"] == "visible"
+        assert {t["visibility"] for n, t in by_name.items() if n != "Public Tests"} == {"after_published"}
+
+
+def _engine_scores(config, out, name: str) -> dict[str, tuple[float, float]]:
+    """Per question: (engine score, the part of it otter can give: checks otter runs, when passed in full)."""
+    tests = json.loads((out / name / "results.json").read_text())["tests"]
+    by_title = {}
+    for test in tests:
+        by_title.setdefault(test["name"].removesuffix(" (hidden)"), []).append(test)
+    scores = {}
+    for problem in config.problems.values():
+        for q, question in problem.questions.items():
+            if question.manual:
+                continue
+            tests = {t["name"].endswith(" (hidden)"): t for t in by_title.get(question.title, [])}
+            engine = sum(t["score"] for t in tests.values())
+            reachable = 0.0
+            for hidden in (False, True):  # each test lists its checks' lines in grading.yml's order
+                checks = [(c_name, c) for c_name, c in question.checks.items() if c.hidden == hidden]
+                lines = tests[hidden]["output"].splitlines() if checks else []
+                assert len(lines) == len(checks), f"{name}: {q} lines {lines}"
+                for (c_name, check), line in zip(checks, lines):
+                    if not ITEMS[f"{q}.{c_name}"].engine_only and line.startswith("[passed] "):
+                        reachable += check.points
+            scores[q] = (engine, reachable)
+    return scores
+
+
+def test_every_example_scores_the_same_through_otter_and_never_more(graded_examples, rehearsed, otter_run_full):
+    config, out = graded_examples
+    from autograder.otter_results import complete
+
+    through_otter = {**rehearsed, FULL: complete(otter_run_full, config)}
+    rows = {r["file"]: r for r in csv.DictReader(open(out / "final_grades.csv"))}
+    assert len(through_otter) == len(rows) - 1
+    for name, results in through_otter.items():
+        otter = question_scores(results)
+        for q, (engine, reachable) in _engine_scores(config, out, name).items():
+            got = otter.get(q, 0.0)
+            assert got == pytest.approx(reachable), f"{name}: {q} otter {got} vs engine's otter-runnable {reachable}"
+            assert got <= engine + 1e-9, f"{name}: {q} otter {got} > engine {engine}"
+
+
+def test_otter_run_gives_the_full_reference_every_point_otter_can_give(otter_run_full, bundle):
+    config, _ = bundle
+    scores = {t["name"]: (t.get("score"), t.get("max_score")) for t in otter_run_full["tests"] if t.get("max_score")}
+    assert scores and all(score == most for score, most in scores.values()), scores
+    runnable = sum(
+        c.points
+        for p in config.problems.values()
+        for q, question in p.questions.items()
+        for c_name, c in question.checks.items()
+        if not ITEMS[f"{q}.{c_name}"].engine_only
+    )
+    assert sum(score for score, _ in scores.values()) == pytest.approx(runnable)
