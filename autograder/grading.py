@@ -34,6 +34,7 @@ from autograder.keys import build_bundle
 from autograder.results import CheckResult, failed
 from autograder.submissions import Submission, SubmissionError, unpack
 from autograder.suite import ITEMS
+from autograder.suite.item import measure_file
 
 
 @dataclass(frozen=True)
@@ -245,12 +246,7 @@ def _inspect_files(evidence: Path, bundle: dict, runner) -> dict:
 def _inspect_one(item, path: Path, key: dict, runner) -> dict:
     if "unavailable" in key:
         return {"error": f"the grader could not prepare its test ({key['unavailable'].rstrip('.')})"}
-    if not path.is_file():
-        return {"error": "it was not submitted next to the notebook"}
-    try:
-        return item.inspect(path, key, runner)
-    except isolated.IsolatedError as exc:
-        return {"error": str(exc).rstrip(".")}
+    return measure_file(item, path, key, runner)
 
 
 def _printed(nb, names: set[str]) -> dict[str, str]:

@@ -54,3 +54,17 @@ class Item:
     @property
     def id(self) -> str:
         return f"{self.question}.{self.name}"
+
+
+def measure_file(item: Item, path: Path, key: dict, run: Callable[..., Any]) -> dict:
+    """What `item.inspect` finds in the submitted file at `path`, or {"error": why not}.
+
+    The engine and the in-kernel checks (otter, grader.check) both measure files through this."""
+    from autograder.isolated import IsolatedError
+
+    if not path.is_file():
+        return {"error": "it was not submitted next to the notebook"}
+    try:
+        return item.inspect(path, key, run)
+    except IsolatedError as exc:
+        return {"error": str(exc).rstrip(".")}

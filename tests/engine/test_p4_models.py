@@ -13,7 +13,8 @@ from autograder.checks import p4_models as checks
 from autograder.checks.spec import CheckConfig
 from autograder.data import problem4
 from autograder.isolated import IsolatedError, run_isolated
-from autograder.suite import p4_cnn
+from autograder.suite import ITEMS
+from autograder.suite.item import measure_file
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
@@ -91,10 +92,7 @@ def _inspect(path: Path, test_set, workdir: Path) -> dict:
 
     kept = workdir / "brain_food_model_1.keras"
     shutil.copyfile(path, kept)
-    try:
-        return p4_cnn.inspect(kept, _key(test_set), runner(workdir))
-    except IsolatedError as exc:
-        return {"error": str(exc)}
+    return measure_file(ITEMS["q4_2.accuracy"], kept, _key(test_set), runner(workdir))
 
 
 @pytest.mark.parametrize(
