@@ -14,6 +14,7 @@ Problem 1's data file is small and travels in files/data/, exactly the file the 
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shutil
 import subprocess
@@ -22,27 +23,19 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from autograder.config import Config
 from autograder.errors import Assn1Error
 
 PACKAGE = Path(__file__).resolve().parent
 ZIP_NAME = "autograder.zip"
 PROJECT_DIR = "assn1"  # inside the zip; /autograder/source/assn1 on Gradescope
-# What the grading environment needs beyond otter's own requirements (Gradescope installs these).
-REQUIREMENTS = """\
-numpy>=1.24
-scipy>=1.10
-scikit-learn>=1.3
-pandas>=2.0
-matplotlib>=3.7
-sympy>=1.12
-pyyaml>=6
-tqdm>=4.66
-tensorflow-cpu>=2.16,<3
-onnxruntime>=1.17
-tf2onnx>=1.16
-onnx>=1.15
-"""
+DISTRIBUTION = "assn1"  # pyproject's project name: its dependencies are the grading environment's
+# Installed on the grading machine with otter itself (its environment.yml), so not listed again.
+OTTER_PROVIDES = frozenset({"otter-grader", "nbformat", "nbclient", "ipykernel", "pytest"})
+GRADING_PLATFORM = {"sys_platform": "linux", "platform_machine": "x86_64"}  # Gradescope's image
 SETUP_DATA = """\
 #!/usr/bin/env bash
 # assn1: the grading data, made on the grading machine (idempotent). PYTHON is the grading
@@ -69,6 +62,29 @@ class BundleError(Assn1Error):
     """otter generate failed, or a file the bundle needs is missing."""
 
 
+def grading_requirements() -> list[str]:
+    """This project's dependencies as Gradescope's Linux x86-64 image needs them, less otter's own.
+
+    Read from the installed package's metadata, so pyproject.toml stays the one list.
+    """
+    try:
+        declared = importlib.metadata.requires(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise BundleError(
+            f"the {DISTRIBUTION} package is not installed; run `pip install -e .` (or `make demo`)."
+        ) from None
+    needed = []
+    for text in declared:
+        requirement = Requirement(text)
+        if canonicalize_name(requirement.name) in OTTER_PROVIDES:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({**GRADING_PLATFORM, "extra": ""}):
+            continue
+        requirement.marker = None
+        needed.append(str(requirement))
+    return needed
+
+
 def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
     """Make `target` from the built autograder folder (tests/ and autograder/ with every key)."""
     with tempfile.TemporaryDirectory(prefix="assn1-zip-") as tmp:
@@ -80,7 +96,7 @@ def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
             if not source.is_file():
                 raise BundleError(f"{source} is missing; run `assn1 data generate` (or fetch) before `assn1 build`.")
             shutil.copyfile(source, stage / "data" / name)
-        (stage / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
+        (stage / "requirements.txt").write_text("\n".join(grading_requirements()) + "\n", encoding="utf-8")
         # Public checks: a visible "Public Tests" summary. Each question's full results (hidden checks
         # included) appear once grades are published (visibility after_published).
         otter_config = {"lang": "python", "show_hidden": True, "force_public_test_summary": True}

@@ -11,8 +11,11 @@ import sys
 import zipfile
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
 
 from autograder.build import build
+from autograder.bundle import GRADING_PLATFORM, OTTER_PROVIDES
 from autograder.rehearsal import question_scores, rehearse
 from autograder.submissions import find_submissions
 from autograder.suite import ITEMS
@@ -68,6 +71,24 @@ def test_zip_is_small_and_has_gradescopes_layout(bundle):
     assert not any(n.endswith(".gz") or "answer_key" in n for n in names), "data segments or keys files shipped"
     assert zip_path.stat().st_size < 1_000_000
     assert setup.rstrip().endswith("setup_data.sh") and "autograder.otter_results" in run
+
+
+def test_zip_installs_every_project_dependency_for_linux(bundle):
+    """environment.yml's pip list holds pyproject's dependencies for Linux (TensorFlow's CPU wheel), otter's aside."""
+    tomllib = pytest.importorskip("tomllib", reason="pyproject.toml is read with Python 3.11's tomllib")
+    _, zip_path = bundle
+    with zipfile.ZipFile(zip_path) as archive:
+        environment = yaml.safe_load(archive.read("environment.yml"))
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d)
+    listed = {Requirement(line).name for line in pip}
+    for text in tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        requirement = Requirement(text)
+        for_linux = requirement.marker is None or requirement.marker.evaluate(GRADING_PLATFORM)
+        expected = for_linux and (requirement.name not in OTTER_PROVIDES or requirement.name == "otter-grader")
+        assert (requirement.name in listed) == expected, (
+            f"{requirement.name}: listed {not expected}, expected {expected}"
+        )
+    assert "tensorflow-cpu" in listed and "tensorflow" not in listed
 
 
 def test_setup_data_step_is_idempotent(bundle, tmp_path):
