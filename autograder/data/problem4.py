@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import itertools
 import json
 import os
 import shutil
@@ -191,28 +193,62 @@ def test_set(data_dir: Path, cache_dir: Path, test_segments: Iterable[int]) -> T
 
 
 def _build_test_set(sources: list[Path], folder: Path) -> TestSet:
-    counts = []
-    for path in sources:  # sizes first, so the memory map can be made at its final size
-        counts.append(sum(len(block) for block in iter_images(path, per_read=1024)))
+    """Decompress the sources once into images.npy, sized from gzip's own length field.
+
+    That field holds only the last gzip member's length (mod 4 GiB); when it does not match what the
+    stream holds, the images are counted in a first pass instead.
+    """
+    try:
+        return _write_test_set(sources, folder, [_recorded_size(path) // IMAGE_BYTES for path in sources])
+    except _CountMismatch:
+        return _write_test_set(sources, folder, [sum(map(len, iter_images(path, per_read=1024))) for path in sources])
+
+
+class _CountMismatch(Exception):
+    """A segment held another number of images than its gzip length field said."""
+
+
+def _recorded_size(path: Path) -> int:
+    with open(path, "rb") as fh:
+        fh.seek(-4, os.SEEK_END)
+        return int.from_bytes(fh.read(4), "little")
+
+
+def _write_test_set(sources: list[Path], folder: Path, counts: list[int]) -> TestSet:
     total = sum(counts)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
-    images = np.lib.format.open_memmap(tmp / "images.npy", mode="w+", dtype=np.float32, shape=(total, 128, 128, 1))
-    labels = np.empty(total, dtype=np.uint8)
-    at = 0
-    for path in sources:
-        label = calcium.KINDS.index(path.name.split("_")[0])
-        for block in iter_images(path):
-            images[at : at + len(block), :, :, 0] = block
-            labels[at : at + len(block)] = label
-            at += len(block)
-    images.flush()
-    del images
+    digest = hashlib.sha256()
+    try:
+        with open(tmp / "images.npy", "wb") as out:
+            header = io.BytesIO()
+            shape = (total, calcium.SIDE, calcium.SIDE, 1)
+            np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+            parts = [[header.getvalue()]] + [_checked_blocks(path, n) for path, n in zip(sources, counts)]
+            for data in itertools.chain.from_iterable(parts):
+                out.write(data)
+                digest.update(data)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    labels = np.repeat([calcium.KINDS.index(p.name.split("_")[0]) for p in sources], counts).astype(np.uint8)
     np.save(tmp / "labels.npy", labels)
-    digest = sha256_file(tmp / "images.npy")
-    (tmp / "meta.json").write_text(json.dumps({"count": total, "sha256": digest}) + "\n", encoding="utf-8")
+    meta = {"count": total, "sha256": digest.hexdigest()}
+    (tmp / "meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
     try:
         os.rename(tmp, folder)
     except OSError:  # another batch built it meanwhile
         shutil.rmtree(tmp, ignore_errors=True)
-    return TestSet(folder / "images.npy", folder / "labels.npy", total, digest)
+    return TestSet(folder / "images.npy", folder / "labels.npy", total, meta["sha256"])
+
+
+def _checked_blocks(path: Path, expected: int):
+    """The raw bytes of a segment's images, raising _CountMismatch unless there are exactly `expected`."""
+    seen = 0
+    for block in iter_images(path):
+        seen += len(block)
+        if seen > expected:
+            raise _CountMismatch(path)
+        yield memoryview(np.ascontiguousarray(block)).cast("B")
+    if seen != expected:
+        raise _CountMismatch(path)

@@ -175,6 +175,18 @@ def test_test_set_cache_is_built_once_and_verified(small, tmp_path):
     assert sha256_file(rebuilt.images) == made.sha256
 
 
+def test_a_segment_in_two_gzip_members_is_counted_not_sized_from_its_last_member(small):
+    """gzip's length field covers only the last member, so the cache cannot take its size from it alone."""
+    path = small.data.dir / "fake_8.gz"
+    images = problem4.read_segment(path)
+    with open(path, "wb") as fh:  # the course helpers read this file unchanged
+        fh.write(gzip.compress(images[:100].tobytes()) + gzip.compress(images[100:].tobytes()))
+    made = problem4.test_set(small.data.dir, small.data.cache_dir, [8])
+    assert made.count == 2 * SMALL and sha256_file(made.images) == made.sha256
+    assert np.array_equal(np.load(made.images)[SMALL:, :, :, 0], images)
+    assert np.load(made.labels).tolist() == [0] * SMALL + [1] * SMALL
+
+
 def test_a_missing_test_segment_names_the_file_and_the_command(small):
     with pytest.raises(DataError, match=r"real_9.gz is missing.*assn1 data generate --problem 4"):
         problem4.test_set(small.data.dir, small.data.cache_dir, [9])
