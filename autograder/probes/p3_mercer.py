@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -9,28 +10,45 @@ import numpy as np
 from autograder.probes.calls import call, to_array
 
 
-def gaussian(bandwidth: float) -> Callable:
-    def k(a, b):
-        return np.exp(-((np.asarray(a) - np.asarray(b)) ** 2) / (2 * bandwidth**2))
+def grader_kernel(of_difference: Callable | None = None, of_pair: Callable | None = None) -> Callable:
+    """A kernel the grader hands to a student's regression: k(a, b) with broadcasting (the starter's
+    convention) or, when it depends on a - b alone, k(d) of the difference, as real solutions written
+    for difference kernels call it. It counts one-argument calls in `k.difference_calls`, so a probe
+    can tell such a regression from a broken one when the kernel has no difference form."""
 
+    def k(a, b=None):
+        if b is None:
+            k.difference_calls += 1
+            if of_difference is None:
+                raise TypeError("this kernel is not a function of x - y alone; call it as kernel(a, b)")
+            return of_difference(np.asarray(a))
+        if of_pair is None:
+            return of_difference(np.asarray(a) - np.asarray(b))
+        return of_pair(np.asarray(a), np.asarray(b))
+
+    k.difference_calls = 0
+    k.of_difference = of_difference is not None
     return k
+
+
+def gaussian(bandwidth: float) -> Callable:
+    return grader_kernel(of_difference=lambda d: np.exp(-(d**2) / (2 * bandwidth**2)))
 
 
 def laplacian(bandwidth: float) -> Callable:
-    def k(a, b):
-        return np.exp(-np.abs(np.asarray(a) - np.asarray(b)) / bandwidth)
-
-    return k
+    return grader_kernel(of_difference=lambda d: np.exp(-np.abs(d) / bandwidth))
 
 
 def polynomial(degree: int) -> Callable:
-    def k(a, b):
-        return (1 + np.asarray(a) * np.asarray(b)) ** degree
-
-    return k
+    return grader_kernel(of_pair=lambda a, b: (1 + a * b) ** degree)
 
 
-GRADER_KERNELS = {"gaussian(0.3)": gaussian(0.3), "laplacian(0.5)": laplacian(0.5), "polynomial(2)": polynomial(2)}
+# Name -> maker: every probe call gets a fresh kernel, so its call count is its own.
+GRADER_KERNELS = {
+    "gaussian(0.3)": partial(gaussian, 0.3),
+    "laplacian(0.5)": partial(laplacian, 0.5),
+    "polynomial(2)": partial(polynomial, 2),
+}
 
 
 def probe_alpha(alpha_hat: Any, cases: Sequence[dict], timeout_s: float = 10.0) -> list[dict]:
@@ -44,16 +62,39 @@ def probe_alpha(alpha_hat: Any, cases: Sequence[dict], timeout_s: float = 10.0) 
     return out
 
 
-def probe_regress(regress: Any, kernel: Callable, cases: Sequence[dict], timeout_s: float = 10.0) -> list[dict]:
-    """regress(kernel, X, y, x, lmbda) per case, keeping the returned shape exactly."""
+def probe_regress(
+    regress: Any,
+    make_kernel: Callable[[], Callable],
+    cases: Sequence[dict],
+    timeout_s: float = 10.0,
+    own_kernels: Any = (),
+) -> list[dict]:
+    """regress(kernel, X, y, x, lmbda) per case with a fresh grader kernel, keeping the returned shape exactly.
+
+    A regression written for difference kernels k(x - y) cannot take a kernel without that form: when
+    it called such a kernel with one argument and the student's own kernels (`own_kernels`) are
+    difference kernels too, the case is recorded as {"not_applicable": why} instead of an error.
+    """
     if not callable(regress):
         return [{"error": "`mercer_kernel_regress` is not defined as a function"}] * len(cases)
     out = []
     for case in cases:
         X, y, x = (np.array(case[k], dtype=float) for k in ("X", "y", "x"))
+        kernel = make_kernel()
         result = call(regress, kernel, X, y, x, case["lmbda"], timeout_s=timeout_s)
-        out.append({"error": result["error"]} if result["error"] else to_array(result["value"]))
+        if kernel.difference_calls and not kernel.of_difference and _difference_kernels(own_kernels, timeout_s):
+            out.append(
+                {"not_applicable": "it calls the kernel as k(x - y), and this kernel is not a function of x - y"}
+            )
+        else:
+            out.append({"error": result["error"]} if result["error"] else to_array(result["value"]))
     return out
+
+
+def _difference_kernels(kernels: Sequence[Any], timeout_s: float) -> bool:
+    """Whether every given kernel is called as k(d) of the difference (and there is at least one)."""
+    found = [gram(k, [0.0, 0.5], [0.0, 0.5], timeout_s).get("convention") for k in kernels]
+    return bool(found) and all(c == "k(d)" for c in found)
 
 
 def gram(kernel: Any, A: Sequence[float], B: Sequence[float], timeout_s: float = 10.0) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from autograder.checks import p3_mercer as checks
@@ -10,6 +12,7 @@ from autograder.probes.p3_mercer import GRADER_KERNELS, gaussian, gram, probe_al
 from autograder.suite.item import Item, KeyContext
 
 REGRESS_NAMES = ("mercer_kernel_regress", "mercere_kernel_regress")
+KERNEL_NAMES = ("kernel1", "kernel2")
 
 
 def regress_function(answers: dict):
@@ -82,7 +85,8 @@ def _regress_cases(
 def _probe_regress_cases(answers: dict, key: dict) -> list[dict]:
     regress = regress_function(answers)
     timeout = key["limits"]["call_s"]
-    return [probe_regress(regress, GRADER_KERNELS[c["kernel"]], [c], timeout)[0] for c in key["cases"]]
+    own = [answers[name] for name in KERNEL_NAMES if name in answers]
+    return [probe_regress(regress, GRADER_KERNELS[c["kernel"]], [c], timeout, own)[0] for c in key["cases"]]
 
 
 def _regress_values_key(ctx: KeyContext) -> dict:
@@ -91,7 +95,7 @@ def _regress_values_key(ctx: KeyContext) -> dict:
     cases = _regress_cases(ctx.rng, list(GRADER_KERNELS), [0.01, 0.1, 1.0])
     expected = [
         ref.mercer_kernel_regress(
-            GRADER_KERNELS[c["kernel"]], np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
+            GRADER_KERNELS[c["kernel"]](), np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
         ).tolist()
         for c in cases
     ]
@@ -106,12 +110,12 @@ def _limits_key(ctx: KeyContext) -> dict:
 
 
 def _probe_limits(answers: dict, key: dict) -> list[dict]:
-    return probe_regress(regress_function(answers), gaussian(0.05), key["cases"], key["limits"]["call_s"])
+    return probe_regress(regress_function(answers), partial(gaussian, 0.05), key["cases"], key["limits"]["call_s"])
 
 
 def _probe_kernels(answers: dict, key: dict) -> dict:
     timeout = key["limits"]["call_s"]
-    return {name: gram(answers.get(name), key["points"], key["points"], timeout) for name in ("kernel1", "kernel2")}
+    return {name: gram(answers.get(name), key["points"], key["points"], timeout) for name in KERNEL_NAMES}
 
 
 def _probe_lambda_risk(answers: dict, key: dict) -> dict:
@@ -161,7 +165,7 @@ ITEMS = [
     Item(
         "q3_2",
         "regress_shape",
-        REGRESS_NAMES,
+        REGRESS_NAMES + KERNEL_NAMES,  # the kernels: the convention the regression is written for
         make_key=lambda ctx: {"cases": _regress_cases(ctx.rng, ["gaussian(0.3)"], [0.1])},
         probe=_probe_regress_cases,
         check=checks.check_regress_shape,
@@ -177,7 +181,7 @@ ITEMS = [
     Item(
         "q3_2",
         "regress_values",
-        REGRESS_NAMES,
+        REGRESS_NAMES + KERNEL_NAMES,  # the kernels: the convention the regression is written for
         make_key=_regress_values_key,
         probe=_probe_regress_cases,
         check=checks.check_regress_values,
@@ -186,7 +190,7 @@ ITEMS = [
     Item(
         "q3_2_kernels",
         "kernels_valid",
-        ("kernel1", "kernel2"),
+        KERNEL_NAMES,
         make_key=lambda ctx: {"points": np.sort(ctx.rng.uniform(-1, 1, 25)).tolist()},
         probe=_probe_kernels,
         check=checks.check_kernels_valid,
@@ -194,7 +198,7 @@ ITEMS = [
     Item(
         "q3_3",
         "lambda_risk",
-        ("kernel1", "kernel2", "lambda_hat_1", "lambda_hat_2"),
+        (*KERNEL_NAMES, "lambda_hat_1", "lambda_hat_2"),
         make_key=lambda ctx: {
             "grid": np.logspace(-6, 2, 41).tolist(),
             "trials": 200,

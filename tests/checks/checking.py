@@ -7,6 +7,7 @@ import math
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 from autograder.checks.spec import CheckConfig
@@ -58,3 +59,9 @@ def shown_at_3_decimals(message: str, values) -> list[float]:
     return [
         v for v in values if math.isfinite(v) and abs(v) >= 1e-3 and any(t.startswith(f"{abs(v):.3f}") for t in numbers)
     ]
+
+
+def regress_of_difference(kernel, X, y, x, lmbda):
+    """Written for kernels of the difference k(x - y), as two of the real correct solutions are."""
+    K = kernel(X[:, None] - X[None, :])
+    return kernel(x[:, None] - X[None, :]) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)

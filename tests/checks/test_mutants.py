@@ -35,7 +35,7 @@ from reference import p1_lasso as ref1
 from reference import p2_bandwidth as ref2
 from reference import p3_mercer as ref3
 
-from checking import judge, private_bundle
+from checking import judge, private_bundle, regress_of_difference
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -522,6 +522,14 @@ ALTERNATIVES = [
     ),
     pytest.param(  # kernels of the difference k(d), next to the reference regression (probed with the grader's)
         {"kernel1": lambda d: np.exp(-(d**2) / 2), "kernel2": lambda d: np.exp(-np.abs(d))}, id="p3-difference-kernels"
+    ),
+    pytest.param(  # the regression written for those difference kernels: it calls kernel(x - y)
+        {
+            "mercer_kernel_regress": regress_of_difference,
+            "kernel1": lambda d: np.exp(-(d**2) / 2),
+            "kernel2": lambda d: np.exp(-np.abs(d)),
+        },
+        id="p3-difference-kernels-and-regression",
     ),
     pytest.param(  # a numpy scalar and a size-1 array, near the reference's choices
         {"lambda_hat_1": np.float64(0.01), "lambda_hat_2": np.array([0.1])}, id="p3-numpy-lambdas"

@@ -14,7 +14,7 @@ import pytest
 
 from reference import p3_mercer as ref
 
-from checking import expect, judge, max_points, private_bundle, shown_at_3_decimals
+from checking import expect, judge, max_points, private_bundle, regress_of_difference, shown_at_3_decimals
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -254,22 +254,30 @@ def test_kernel_of_the_difference_passes(run, bundle):
     expect(result, "passed", 2.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the regression is only probed with the grader's two-argument kernels; "
-    "a correct regression written for the student's own k(d) kernels raises TypeError",
-)
-def test_regression_written_for_difference_kernels_passes_with_its_own_kernels(run, bundle):
-    def mercer_kernel_regress(kernel, X, y, x, lmbda):
-        K = kernel(X[:, None] - X[None, :])
-        return kernel(x[:, None] - X[None, :]) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+DIFFERENCE_KERNELS = {"kernel1": lambda d: np.exp(-(d**2) / 2), "kernel2": lambda d: np.exp(-np.abs(d))}
 
-    answers = {
-        "mercer_kernel_regress": mercer_kernel_regress,
-        "kernel1": lambda d: np.exp(-(d**2) / 2),
-        "kernel2": lambda d: np.exp(-np.abs(d)),
-    }
-    expect(run("q3_2.regress_shape", **answers), "passed", 1.0)
+
+@pytest.mark.parametrize("check_id", REGRESS)
+def test_regression_written_for_difference_kernels_passes_with_its_own_kernels(run, bundle, check_id):
+    result = run(check_id, mercer_kernel_regress=regress_of_difference, **DIFFERENCE_KERNELS)
+    expect(result, "passed", max_points(bundle, check_id))
+
+
+def test_difference_regression_leaves_out_only_the_kernel_without_a_difference_form(run, bundle):
+    cases = bundle["keys"]["q3_2.regress_values"]["cases"]
+    polynomial = sum(c["kernel"].startswith("polynomial") for c in cases)
+    assert 0 < polynomial < len(cases)
+    result = run("q3_2.regress_values", mercer_kernel_regress=regress_of_difference, **DIFFERENCE_KERNELS)
+    points = max_points(bundle, "q3_2.regress_values")
+    expect(result, "passed", points, f"all {len(cases) - polynomial} kernel/lambda inputs", f"({polynomial} inputs")
+
+
+def test_difference_regression_with_two_argument_kernels_of_its_own_fails(run, bundle):
+    """Its own kernels would not run in it, so the polynomial inputs count as errors, not as not applicable."""
+    cases = bundle["keys"]["q3_2.regress_values"]["cases"]
+    polynomial = sum(c["kernel"].startswith("polynomial") for c in cases)
+    result = run("q3_2.regress_values", mercer_kernel_regress=regress_of_difference, kernel1=ref.kernel1)
+    expect(result, "failed", 0.0, f"is wrong for {polynomial} / {len(cases)} inputs", "not a function of x - y")
 
 
 # --- 3.3: the lambdas ----------------------------------------------------------------------------
