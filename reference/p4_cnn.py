@@ -178,8 +178,13 @@ def train(
     seed: int = 0,
     verbose: int | str = 0,
     holdout: str = "random",
+    keep_best: bool = False,
 ) -> TrainResult:
-    """Build the named model and fit it, holding out `validation_split` of the data (see split_indices)."""
+    """Build the named model and fit it, holding out `validation_split` of the data (see split_indices).
+
+    `keep_best` ends with the weights of the epoch of highest validation accuracy (the earliest on
+    ties) rather than the last: an Adam step can knock a nearly perfect net off late in a short run.
+    """
     keras.utils.set_random_seed(seed)
     model = MODEL_BUILDERS[name]()
     train_idx, val_idx = split_indices(len(images), validation_split, seed, holdout)
@@ -192,10 +197,18 @@ def train(
         validation_data=validation_data,
         shuffle=True,
         verbose=verbose,
+        callbacks=[keep_best_epoch(epochs)] if keep_best and validation_data else [],
     )
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
-    val_accuracy = history["val_accuracy"][-1] if "val_accuracy" in history else None
+    val_accuracy = None
+    if "val_accuracy" in history:
+        val_accuracy = max(history["val_accuracy"]) if keep_best else history["val_accuracy"][-1]
     return TrainResult(model=model, history=history, val_accuracy=val_accuracy)
+
+
+def keep_best_epoch(epochs: int) -> keras.callbacks.Callback:
+    """Keras' own callback that restores, after `epochs` epochs, the weights of the best validation accuracy."""
+    return keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=epochs, restore_best_weights=True)
 
 
 def save_model(model: keras.Model, path: str | Path) -> Path:
@@ -233,6 +246,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--test-segments", type=int, nargs="*", default=[7, 8, 9])
     parser.add_argument("--verbose", default="auto", help="Keras fit verbosity: auto, 0, 1 or 2")
+    parser.add_argument("--keep-best", action="store_true", help="end with the best validation epoch's weights")
     return parser.parse_args(argv)
 
 
@@ -250,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         validation_split=args.validation_split,
         seed=args.seed,
         verbose=verbose,
+        keep_best=args.keep_best,
     )
     del images, labels
     path = save_model(result.model, args.out)

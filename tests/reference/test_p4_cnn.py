@@ -154,6 +154,16 @@ def test_train_runs_one_epoch_on_tiny_data(name: str) -> None:
     assert all(len(v) == 1 for v in result.history.values())
 
 
+def test_keep_best_ends_with_the_best_validation_epochs_weights() -> None:
+    images = random_images(64, 6)
+    labels = (np.arange(64) % 2)[:, None]
+    result = p.train("baseline", images, labels, epochs=4, batch_size=8, seed=1, keep_best=True)
+    _, val_idx = p.split_indices(len(images), 0.2, seed=1)
+    assert result.val_accuracy == max(result.history["val_accuracy"])
+    assert result.history["val_accuracy"][-1] < result.val_accuracy  # this run's last epoch is not its best
+    assert p.evaluate(result.model, images[val_idx], labels[val_idx]) == pytest.approx(result.val_accuracy)
+
+
 def test_train_without_validation_reports_none() -> None:
     images = random_images(16, 5)
     labels = (np.arange(16) % 2)[:, None]
