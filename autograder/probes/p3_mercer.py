@@ -78,11 +78,15 @@ def probe_regress(
     if not callable(regress):
         return [{"error": "`mercer_kernel_regress` is not defined as a function"}] * len(cases)
     out = []
+    own_of_difference = None  # the student's own kernel convention, worked out once when first needed
     for case in cases:
         X, y, x = (np.array(case[k], dtype=float) for k in ("X", "y", "x"))
         kernel = make_kernel()
         result = call(regress, kernel, X, y, x, case["lmbda"], timeout_s=timeout_s)
-        if kernel.difference_calls and not kernel.of_difference and _difference_kernels(own_kernels, timeout_s):
+        form_missing = kernel.difference_calls and not kernel.of_difference
+        if form_missing and own_of_difference is None:
+            own_of_difference = _difference_kernels(own_kernels, timeout_s)
+        if form_missing and own_of_difference:
             out.append(
                 {"not_applicable": "it calls the kernel as k(x - y), and this kernel is not a function of x - y"}
             )

@@ -280,6 +280,23 @@ def test_difference_regression_with_two_argument_kernels_of_its_own_fails(run, b
     expect(result, "failed", 0.0, f"is wrong for {polynomial} / {len(cases)} inputs", "not a function of x - y")
 
 
+def test_own_kernels_are_probed_once_however_many_inputs_lack_a_difference_form():
+    from autograder.probes import p3_mercer as probes
+
+    calls = []
+
+    def own(d):
+        calls.append(d)
+        return np.exp(-(d**2) / 2)
+
+    case = {"X": [0.0, 0.5, 1.0], "y": [1.0, 0.0, 2.0], "x": [0.25], "lmbda": 0.1}
+    observed = probes.probe_regress(
+        regress_of_difference, probes.GRADER_KERNELS["polynomial(2)"], [case] * 3, own_kernels=[own]
+    )
+    assert all("not_applicable" in o for o in observed)
+    assert len(calls) == 1
+
+
 # --- 3.3: the lambdas ----------------------------------------------------------------------------
 
 
