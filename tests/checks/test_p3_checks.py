@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.probes import p3_mercer as probes
 from reference import p3_mercer as ref
 
 from checking import expect, judge, max_points, private_bundle, regress_of_difference, shown_at_3_decimals
@@ -281,8 +282,6 @@ def test_difference_regression_with_two_argument_kernels_of_its_own_fails(run, b
 
 
 def test_own_kernels_are_probed_once_however_many_inputs_lack_a_difference_form():
-    from autograder.probes import p3_mercer as probes
-
     calls = []
 
     def own(d):
