@@ -1,15 +1,15 @@
 """`assn1 build`: the student notebook and the autograder material, generated from the master notebook.
 
 grading.yml is the one source of points and visibility: before `otter assign` runs, every question
-of the master gets its points from grading.yml and every test cell (a call of
-`require("<question>.<check>", env)`) gets the points and visibility of its check. Questions or
-checks that don't line up with grading.yml stop the build with a message naming both files.
+of the master gets its points from grading.yml, and its test cells are generated from the checks
+grading.yml lists for it (each a call of `require("<question>.<check>", env)` with that check's
+points and visibility). Questions that don't line up with grading.yml stop the build with a message
+naming both files.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -37,13 +37,20 @@ SHIPPED = (
     "results.py",
     "in_kernel.py",
     "isolated.py",
+    "judging.py",
     "checks",
     "data",
     "probes",
     "suite",
 )
 GRADER_ONLY = ("simulation.py",)
-REQUIRE_CALL = re.compile(r"""require\(\s*["']([\w.]+)["']""")
+TEST_CELL = '''""" # BEGIN TEST CONFIG
+points: {points}
+hidden: {hidden}
+""" # END TEST CONFIG
+def test_{name}(env):
+    from autograder.in_kernel import require
+    require("{check_id}", env)'''
 
 
 class BuildError(Assn1Error):
@@ -82,16 +89,22 @@ def build(config: Config) -> BuildResult:
 
 
 def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.NotebookNode:
-    """A copy of the master whose question and test configs carry grading.yml's points and visibility."""
+    """A copy of the master whose questions carry grading.yml's points, with their test cells generated.
+
+    Each check a question lists in grading.yml (all but the engine-only figure checks) becomes one
+    otter test cell, `require("<question>.<check>", env)`, with its points and visibility, placed
+    before the question's `# END QUESTION`: a check is declared by its item and grading.yml alone.
+    """
     questions = {q: question for p in config.problems.values() for q, question in p.questions.items()}
     checks = configured_checks(config)
     nb = nbformat.from_dict(json.loads(json.dumps(master)))
-    seen_questions, seen_checks, current = set(), set(), None
+    seen_questions, current = set(), None
     where = f"{config.build.master} and {config.path}"
+    cells = []
     for cell in nb.cells:
-        source = cell.source
-        if cell.cell_type == "raw" and source.lstrip().startswith("# BEGIN QUESTION"):
-            header, _, body = source.partition("\n")
+        source = cell.source.lstrip()
+        if cell.cell_type == "raw" and source.startswith("# BEGIN QUESTION"):
+            header, _, body = cell.source.partition("\n")
             settings = yaml.safe_load(body) or {}
             current = settings.get("name")
             if current not in questions:
@@ -100,27 +113,16 @@ def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.No
             settings.update(points=question.points, manual=question.manual)
             cell.source = header + "\n" + yaml.safe_dump(settings, sort_keys=False).strip()
             seen_questions.add(current)
-        elif cell.cell_type == "raw" and source.lstrip().startswith("# END QUESTION"):
+        elif cell.cell_type == "raw" and source.startswith("# BEGIN TESTS"):
+            raise BuildError(
+                f"{config.build.master}: question `{current}` has hand-written test cells; remove its "
+                "`# BEGIN TESTS` block: test cells are generated from grading.yml's checks."
+            )
+        elif cell.cell_type == "raw" and source.startswith("# END QUESTION"):
+            cells += _test_cells(current, checks)
             current = None
-        elif (
-            cell.cell_type == "code"
-            and (match := REQUIRE_CALL.search(source))
-            and source.lstrip().startswith("def test_")
-        ):
-            check_id = match.group(1)
-            if check_id not in checks:
-                raise BuildError(f"{where}: a test cell runs `{check_id}`, which grading.yml does not list.")
-            if not current or not check_id.startswith(current + "."):
-                raise BuildError(
-                    f"{where}: the test cell for `{check_id}` sits outside question `{check_id.split('.')[0]}`."
-                )
-            check = checks[check_id]
-            header = f'""" # BEGIN TEST CONFIG\npoints: {check.points:g}\nhidden: {str(check.hidden).lower()}\n""" # END TEST CONFIG\n'
-            cell.source = header + source
-            seen_checks.add(check_id)
-    missing_checks = sorted(i for i in set(checks) - seen_checks if not ITEMS[i].engine_only)
-    if missing_checks:
-        raise BuildError(f"{where}: grading.yml lists checks no test cell runs: {', '.join(missing_checks)}.")
+        cells.append(cell)
+    nb.cells = cells
     graded = {
         q
         for q, question in questions.items()
@@ -130,6 +132,26 @@ def inject_grading(master: nbformat.NotebookNode, config: Config) -> nbformat.No
     if missing:
         raise BuildError(f"{where}: grading.yml's questions {', '.join(missing)} have no `# BEGIN QUESTION` block.")
     return nb
+
+
+def _test_cells(question: str | None, checks: dict) -> list[nbformat.NotebookNode]:
+    """The otter test block of `question`: one cell per check it runs in the notebook, in grading.yml's order."""
+    mine = [(i, c) for i, c in checks.items() if i.split(".")[0] == question and not ITEMS[i].engine_only]
+    if not mine:
+        return []
+    cells = [nbformat.v4.new_raw_cell("# BEGIN TESTS")]
+    for check_id, check in mine:
+        cells.append(
+            nbformat.v4.new_code_cell(
+                TEST_CELL.format(
+                    points=f"{check.points:g}",
+                    hidden=str(check.hidden).lower(),
+                    name=check_id.replace(".", "_"),
+                    check_id=check_id,
+                )
+            )
+        )
+    return [*cells, nbformat.v4.new_raw_cell("# END TESTS")]
 
 
 def ship_package(target: Path, bundle: dict, for_students: bool = False) -> None:

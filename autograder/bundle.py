@@ -52,9 +52,13 @@ SETUP_HOOK = """
 # assn1: make the Problem 4 test data here rather than shipping it in the zip
 PYTHON="mamba run -n {env} python" bash {autograder_dir}/source/{project}/setup_data.sh
 """
+CHECK_LOG_HOOK = """# assn1: the notebook's tests log each check's result here, for results.json
+export ASSN1_CHECK_LOG={autograder_dir}/results/assn1_checks.jsonl
+"""
 RESULTS_HOOK = """
-# assn1: complete results.json (score, execution time, status per test, questions graded by hand)
-PYTHONPATH={autograder_dir}/source/{project} python -m autograder.otter_results {autograder_dir}/results/results.json
+# assn1: results.json from the logged check results, written as `assn1 grade` writes it
+PYTHONPATH={autograder_dir}/source/{project} python -m autograder.otter_results {autograder_dir}/results/results.json \\
+    --checks {autograder_dir}/results/assn1_checks.jsonl
 """
 
 
@@ -136,6 +140,9 @@ def _finish(config: Config, generated: Path, target: Path) -> None:
             data = src.read(info)
             if info.filename in hooks:
                 data = data.rstrip(b"\n") + b"\n" + hooks[info.filename].encode()
+            if info.filename == "run_autograder":  # before otter runs the notebook: after the #! line
+                first, _, rest = data.partition(b"\n")
+                data = first + b"\n" + CHECK_LOG_HOOK.format(**where).encode() + rest
             out.writestr(info, data)
         out.writestr(f"{PROJECT_DIR}/setup_data.sh", SETUP_DATA.format(p4_step=step, p4_args=args))
         out.writestr(f"{PROJECT_DIR}/grading.yml", config.path.read_bytes())

@@ -218,18 +218,40 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     for result in results:
         write_results(result, args.out / result.name)
     write_gradebook(results, args.out / "final_grades.csv")
-    completed = [r for r in results if r.status == "Completed"]
+    print(summary(results, time.monotonic() - started, args.jobs, args.out / "final_grades.csv"))
+    return 1 if any(r.grader_fault for r in results) else 0
+
+
+def summary(results: list, seconds: float, jobs: int, gradebook: Path) -> str:
+    """What a batch came to: one row per submission, then what needs the instructor's attention."""
+    from autograder.reports import concern_line
+    from autograder.results import Status
+
     possible = results[0].possible if results else 0
     mean = sum(r.total for r in results) / len(results)
-    print(
-        f"graded {len(results)} submission(s) in {time.monotonic() - started:.0f} s with {args.jobs} job(s): "
-        f"mean {mean:.2f} / {possible:g}; {len(results) - len(completed)} not completed; "
-        f"isolation {results[0].isolation}; gradebook {_show(args.out / 'final_grades.csv')}"
-    )
+    lines = [
+        f"graded {len(results)} submission(s) in {seconds:.0f} s with {jobs} job(s): mean {mean:.2f} / {possible:g}; "
+        f"isolation {results[0].isolation}; gradebook {_show(gradebook)}"
+    ]
     width = max(len(r.name) for r in results)
-    for result in results:
-        print(f"  {result.name.ljust(width)}  {result.total:6.2f} / {result.possible:g}  {result.status}")
-    return 0
+    for r in results:
+        lines.append(f"  {r.name.ljust(width)}  {r.total:6.2f} / {r.possible:g}  {r.status.value}")
+    attention = [r for r in results if r.status is Status.NEEDS_ATTENTION]
+    if attention:
+        lines.append(f"{len(attention)} submission(s) need attention:")
+        for r in attention:
+            lines += [f"  {r.name}: {concern_line(c)}" for c in r.grouped_concerns]
+    skipped = [r for r in results if r.status is Status.NOT_GRADED]
+    if skipped:
+        lines.append(f"{len(skipped)} submission(s) not graded (their files):")
+        lines += [f"  {r.name}: {r.not_graded}" for r in skipped]
+    faulty = [r.name for r in results if r.grader_fault]
+    if faulty:
+        lines.append(
+            f"the grades of {len(faulty)} submission(s) are incomplete because of grader faults ({', '.join(faulty)}): "
+            "fix the cause named above and grade them again."
+        )
+    return "\n".join(lines)
 
 
 def _check(args: argparse.Namespace, config: Config) -> int:
@@ -237,6 +259,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
 
     from autograder.grading import GradeOptions, grade_batch
     from autograder.reports import table
+    from autograder.results import Status
     from autograder.submissions import find_submissions
 
     with tempfile.TemporaryDirectory(prefix="assn1-check-") as out:
@@ -244,7 +267,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
         (result,) = grade_batch(config, find_submissions([args.notebook]), options, progress=True)
     print(table(result, show_hidden=False))
     print("Public checks only: hidden checks test more inputs when your submission is graded.")
-    return 0 if result.status == "Completed" else 1
+    return 1 if result.grader_fault or result.status is Status.NOT_GRADED else 0
 
 
 def _rehearse(args: argparse.Namespace, config: Config) -> int:
@@ -259,7 +282,7 @@ def _rehearse(args: argparse.Namespace, config: Config) -> int:
     print(f"rehearsing {len(submissions)} submission(s) with {_show(zip_path)} (data step once per tree) ...")
     for result in rehearse(zip_path, submissions, args.out, jobs=args.jobs):
         scores = question_scores(result.results)
-        total = sum(v for k, v in scores.items() if k != "Public Tests")
+        total = sum(scores.values())
         print(f"  {result.name:<28} {total:6.2f} points  ({result.seconds:.0f} s)")
     print(f"results.json per submission in {_show(args.out)}")
     return 0

@@ -190,6 +190,9 @@ def load_config(path: str | Path) -> Config:
         build=Build(*(root / getattr(config.build, f.name) for f in dataclasses.fields(Build))),
     )
     _check_semantics(config)
+    from autograder.keys import configured_checks  # the checks' own declarations: names and params
+
+    configured_checks(config)
     return config
 
 

@@ -22,6 +22,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from autograder.results import Unobserved
+
 IGNORE_TAG = "otter_ignore"
 MAX_RESTARTS = 3
 RESULT_START, RESULT_END = "<<assn1-result>>", "<<end-assn1-result>>"
@@ -50,12 +52,11 @@ class CellRecord:
 
 @dataclass
 class Execution:
-    """What happened while a notebook ran, and the plain data the probes read back."""
+    """What happened while a notebook ran, and the plain data the probes read back (or why not)."""
 
     notebook: nbformat.NotebookNode
     cells: list[CellRecord] = field(default_factory=list)
-    probes: dict[str, Any] = field(default_factory=dict)
-    probe_errors: dict[str, str] = field(default_factory=dict)
+    probes: dict[str, Any] = field(default_factory=dict)  # check id -> plain data, or Unobserved
     restarts: int = 0
     timed_out: bool = False
     seconds: float = 0.0
@@ -145,11 +146,7 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                     position += 1
                 for check_id, code in probe_code.items():
                     text = await _execute_code(client, code, timeout=spec.probe_timeout_s)
-                    parsed = _parse_result(text)
-                    if isinstance(parsed, str):
-                        result.probe_errors[check_id] = parsed
-                    else:
-                        result.probes[check_id] = parsed["value"]
+                    result.probes[check_id] = _parse_result(text, spec.probe_timeout_s)
                 break
             except DeadKernelError as exc:
                 record = result.cells[position] if position < len(result.cells) else None
@@ -159,8 +156,9 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                 result.restarts += 1
                 await _stop(client)
                 if result.restarts > MAX_RESTARTS or time.monotonic() >= deadline:
+                    gone = Unobserved(f"the kernel died {result.restarts} times and was not restarted again", "limit")
                     for check_id in probe_code:
-                        result.probe_errors.setdefault(check_id, "the kernel died and was not restarted again")
+                        result.probes.setdefault(check_id, gone)
                     break
     finally:
         await _stop(client)
@@ -220,8 +218,9 @@ async def _execute_cell(client: NotebookClient, nb, index: int, timeout: float) 
     return "ran", ""
 
 
-async def _execute_code(client: NotebookClient, code: str, timeout: float) -> str:
-    """Run code that isn't part of the notebook (setup, probes); return what it printed to stdout.
+async def _execute_code(client: NotebookClient, code: str, timeout: float) -> str | None:
+    """Run code that isn't part of the notebook (setup, probes); return what it printed to stdout,
+    or None when it ran past `timeout` (it is interrupted).
 
     It goes straight to the kernel client, so the notebook's cells and execution counts stay as they were.
     """
@@ -233,7 +232,7 @@ async def _execute_code(client: NotebookClient, code: str, timeout: float) -> st
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             await client.km.interrupt_kernel()
-            return ""
+            return None
         try:
             msg = await kc.get_iopub_msg(timeout=min(remaining, 5))
         except asyncio.TimeoutError:
@@ -251,20 +250,25 @@ async def _execute_code(client: NotebookClient, code: str, timeout: float) -> st
             return "".join(printed)
 
 
-def _parse_result(text: str, max_bytes: int = 20_000_000) -> dict | str:
+def _parse_result(text: str | None, timeout_s: float, max_bytes: int = 20_000_000) -> Any:
+    """The probe's plain data, or Unobserved saying why there is none and whose doing that was."""
+    if text is None:
+        return Unobserved(f"probing your answers took longer than {timeout_s:g} s (limits.probe_budget_s)", "limit")
     start, end = text.rfind(RESULT_START), text.rfind(RESULT_END)
     if start < 0 or end < start:
-        return "the probe printed no result (it timed out or the kernel is unresponsive)"
+        return Unobserved("the grader's probe printed no result (the kernel may have been unresponsive)", "grader")
     payload = text[start + len(RESULT_START) : end]
     if len(payload) > max_bytes:
-        return f"the probe's result is larger than {max_bytes} bytes"
+        return Unobserved(f"the answers came back larger than {max_bytes} bytes", "submission")
     try:
         value = json.loads(payload)
     except json.JSONDecodeError as exc:
-        return f"the probe's result is not valid JSON ({exc})"
+        return Unobserved(f"the grader's probe printed invalid JSON ({exc})", "grader")
+    if isinstance(value, dict) and "probe_error" in value:
+        return Unobserved(f"the grader's probe raised {str(value['probe_error'])[:200]}", "grader")
     if not isinstance(value, dict) or "value" not in value:
-        return "the probe's result has the wrong form"
-    return value
+        return Unobserved("the grader's probe result has the wrong form", "grader")
+    return value["value"]
 
 
 def kernel_env(scratch: Path, shipped: Path, seed: int) -> dict[str, str]:

@@ -14,9 +14,10 @@ import numpy as np
 
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config
-from autograder.errors import ConfigError
+from autograder.errors import Assn1Error, ConfigError
+from autograder.judging import UNBUILT
 from autograder.suite import ITEMS
-from autograder.suite.item import KeyContext
+from autograder.suite.item import Item, KeyContext
 
 
 def configured_checks(config: Config) -> dict[str, CheckConfig]:
@@ -31,8 +32,38 @@ def configured_checks(config: Config) -> dict[str, CheckConfig]:
                         f"{config.path}: `problems.{pname}.questions.{qname}.checks.{cname}` names no known check; "
                         f"known ones for {qname}: {', '.join(i.name for i in ITEMS.values() if i.question == qname) or 'none'}."
                     )
-                out[check_id] = CheckConfig(check_id, s.points, s.hidden, s.rtol, s.atol, dict(s.params))
+                where = f"{config.path}: `problems.{pname}.questions.{qname}.checks.{cname}.params"
+                params = check_params(ITEMS[check_id], s.params, where)
+                out[check_id] = CheckConfig(check_id, s.points, s.hidden, s.rtol, s.atol, params)
     return out
+
+
+def check_params(item: Item, given: dict[str, float], where: str) -> dict[str, float]:
+    """The check's params: grading.yml's values over the item's defaults, each known, set and in range.
+
+    `where` is "FILE: `problems....params" (the key path so far); errors name the full key."""
+    declared = item.params
+    for name in given:
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ConfigError(f"{where}.{name}` is not a setting of check `{item.id}`; its settings: {known}.")
+    values = {}
+    for name, param in declared.items():
+        value = given.get(name, param.default)
+        if value is None:
+            raise ConfigError(f"{where}.{name}` is missing; check `{item.id}` needs it ({param.doc or 'no default'}).")
+        low = "" if param.low is None else f">= {param.low:g}"
+        high = "" if param.high is None else f"<= {param.high:g}"
+        if (param.low is not None and value < param.low) or (param.high is not None and value > param.high):
+            wanted = " and ".join(x for x in (low, high) if x)
+            raise ConfigError(f"{where}.{name}` should be {wanted}; got {value:g}.")
+        values[name] = float(value)
+    for name, param in declared.items():
+        if param.above is not None and not values[name] > values[param.above]:
+            raise ConfigError(
+                f"{where}.{name}` should be above `{param.above}` ({values[param.above]:g}); got {values[name]:g}."
+            )
+    return values
 
 
 def key_context(config: Config, check_id: str) -> KeyContext:
@@ -53,10 +84,27 @@ def key_context(config: Config, check_id: str) -> KeyContext:
 def build_bundle(config: Config, include_hidden: bool) -> dict:
     """{"configs": {id: settings}, "keys": {id: key}} for the public checks, or for all of them.
 
-    Every key carries the probe time limits, so the probe in the kernel obeys grading.yml."""
+    Every key carries the probe time limits, so the probe in the kernel obeys grading.yml. A key
+    builder's Assn1Error (data the user must fix) stops here; any other exception is the grader's
+    bug, recorded in the key as `unbuilt`, so that check comes out "errored" and the others still run.
+    """
     checks = {i: c for i, c in configured_checks(config).items() if include_hidden or not c.hidden}
     limits = {"call_s": config.limits.probe_call_timeout_s, "budget_s": config.limits.probe_budget_s}
     return {
         "configs": {i: dataclasses.asdict(c) for i, c in checks.items()},
-        "keys": {i: {**ITEMS[i].make_key(key_context(config, i)), "limits": limits} for i in checks},
+        "keys": {i: {**_make_key(config, i), "limits": limits} for i in checks},
     }
+
+
+def unbuilt(bundle: dict) -> list[str]:
+    """One line per check whose key could not be built."""
+    return [f"{i}: {key[UNBUILT]}" for i, key in bundle["keys"].items() if UNBUILT in key]
+
+
+def _make_key(config: Config, check_id: str) -> dict:
+    try:
+        return ITEMS[check_id].make_key(key_context(config, check_id))
+    except Assn1Error:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug in the grader's key builder: this check errs, the rest run
+        return {UNBUILT: f"its key could not be built: {type(exc).__name__}: {str(exc)[:200]}"}

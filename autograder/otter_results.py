@@ -1,58 +1,73 @@
-"""Finish otter's results.json into the full Gradescope format this project promises.
+"""Write results.json for the autograder zip from the checks' own results, with `assn1 grade`'s builder.
 
-otter's run_autograder writes per-question tests with scores and visibility, but no top-level score,
-execution time, output or per-test status. The bundle's run_autograder calls this afterwards (and a
-rehearsal does the same), so Gradescope gets the same fields as from `assn1 grade`, and the questions
-graded by hand are listed with their points:
+otter's run_autograder runs the notebook and its test files; each test calls `in_kernel.require`,
+which appends its CheckResult to the file named by ASSN1_CHECK_LOG (the zip's run_autograder sets
+it). This step then replaces otter's results.json by one made from those results and grading.yml,
+through `reports.gradescope_results`, the function `assn1 grade` uses:
 
-    python -m autograder.otter_results RESULTS_JSON [--seconds S]
+    python -m autograder.otter_results RESULTS_JSON --checks CHECK_LOG [--seconds S]
+
+A check with no result in the log did not run under otter: the figure checks only the engine can
+judge, or every check when the notebook could not be run at all.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from autograder.config import Config, find_config, load_config
-from autograder.reports import hand_graded
+from autograder.judging import score_questions
+from autograder.keys import configured_checks
+from autograder.reports import gradescope_results, write_json
+from autograder.results import CheckResult, SubmissionResult, failed
+from autograder.suite import ITEMS
+
+NOT_RUN = "this check reads what only `assn1 grade` records (the figures), so it did not run here"
+NO_RESULT = "the notebook's tests did not reach this check"
 
 
-def complete(results: dict, config: Config, seconds: float | None = None) -> dict:
-    """results with score, execution_time, output, stdout_visibility and each test's status filled in."""
-    tests = []
-    for test in results.get("tests", []):
-        test = dict(test)
-        score, most = test.get("score"), test.get("max_score")
-        passed = "All test cases passed" in test.get("output", "") or (most is not None and score == most)
-        test["score"] = float(score or 0.0)
-        test["max_score"] = float(most or 0.0)  # otter's "Public Tests" summary carries no points
-        test["status"] = "passed" if passed else "failed"
-        test["output"] = str(test.get("output", ""))
-        test["visibility"] = test.get("visibility") or "visible"
-        tests.append({k: test[k] for k in ("name", "score", "max_score", "status", "output", "visibility")})
-    manual = [(q.title, q.points) for p in config.problems.values() for q in p.questions.values() if q.manual]
-    output = [str(results.get("output") or "Graded by otter-grader from the assn1 bundle."), hand_graded(manual)]
-    return {
-        "score": round(sum(t["score"] for t in tests), 6),
-        "execution_time": round(float(seconds if seconds is not None else results.get("execution_time") or 0.0), 2),
-        "output": "\n".join(line for line in output if line),
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
+def read_log(path: Path) -> list[CheckResult]:
+    """The CheckResults in a check log, the last one per check (a test may be run more than once)."""
+    found: dict[str, CheckResult] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                result = CheckResult.from_dict(json.loads(line))
+                found[result.check_id] = result
+    return list(found.values())
+
+
+def complete(results: dict, config: Config, checks: list[CheckResult], seconds: float | None = None) -> dict:
+    """results.json for Gradescope from the logged check results; otter's own `results` give the time."""
+    logged = {c.check_id: c for c in checks}
+    judged = []
+    for check_id, cfg in configured_checks(config).items():
+        if check_id in logged:
+            judged.append(logged[check_id])
+        else:
+            judged.append(failed(cfg, NOT_RUN if ITEMS[check_id].engine_only else NO_RESULT))
+    result = SubmissionResult(
+        name="submission",
+        source="submission",
+        isolation="otter (the student's kernel, no sandbox)",
+        seconds=float(seconds if seconds is not None else results.get("execution_time") or 0.0),
+        questions=score_questions(config, judged),
+        notes=("isolation: otter (checks ran in the student's kernel, without assn1's sandbox)",),
+    )
+    return gradescope_results(result)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Finish otter's results.json for Gradescope.")
+    parser = argparse.ArgumentParser(description="Write the autograder's results.json from the logged check results.")
     parser.add_argument("results", type=Path)
+    parser.add_argument("--checks", type=Path, required=True, help="the check log written by the notebook's tests")
     parser.add_argument("--seconds", type=float, default=None)
     args = parser.parse_args(argv)
     config = load_config(find_config(Path(__file__).resolve().parent))
-    finished = complete(json.loads(args.results.read_text(encoding="utf-8")), config, args.seconds)
-    tmp = args.results.with_name(args.results.name + ".tmp")
-    tmp.write_text(json.dumps(finished, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, args.results)
+    otter = json.loads(args.results.read_text(encoding="utf-8")) if args.results.is_file() else {}
+    write_json(complete(otter, config, read_log(args.checks), args.seconds), args.results)
     return 0
 
 

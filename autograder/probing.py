@@ -2,7 +2,8 @@
 
 A probe cell imports the shipped checking code afresh (whatever the notebook put in sys.modules is
 dropped first), calls the item's probe on the notebook's globals and the key's *inputs* (fields
-marked secret never enter the kernel), and prints the plain-data result between markers as JSON.
+marked secret never enter the kernel, `judging.probe_inputs`), and prints the plain-data result
+between markers as JSON, or the probe's own exception (the grader's fault) as `probe_error`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import json
 
 from autograder.execution import RESULT_END, RESULT_START
-from autograder.suite import ITEMS
-
+from autograder.judging import probe_inputs
 from autograder.probes.figures import FIGURES_NAME
+from autograder.suite import ITEMS
 
 # Runs first in every kernel: fixed seeds, and a record of every figure before matplotlib closes it.
 SETUP_TEMPLATE = """
@@ -103,17 +104,20 @@ del __assn1_setup
 PROBE_TEMPLATE = """
 def __assn1_probe():
     import json, sys
-    for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
-        del sys.modules[name]
-    sys.path.insert(0, {shipped!r})
     try:
-        from autograder.suite import ITEMS
-    finally:
-        sys.path.remove({shipped!r})
-    scope = globals()
-    answers = {{name: scope[name] for name in {answers!r} if name in scope}}
-    value = ITEMS[{check_id!r}].probe(answers, json.loads({key!r}))
-    sys.stdout.write({start!r} + json.dumps({{"value": value}}) + {end!r})
+        for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
+            del sys.modules[name]
+        sys.path.insert(0, {shipped!r})
+        try:
+            from autograder.suite import ITEMS
+        finally:
+            sys.path.remove({shipped!r})
+        scope = globals()
+        answers = {{name: scope[name] for name in {answers!r} if name in scope}}
+        text = json.dumps({{"value": ITEMS[{check_id!r}].probe(answers, json.loads({key!r}))}})
+    except Exception as exc:
+        text = json.dumps({{"probe_error": f"{{type(exc).__name__}}: {{str(exc)[:200]}}"}})
+    sys.stdout.write({start!r} + text + {end!r})
     sys.stdout.flush()
 
 
@@ -124,12 +128,6 @@ del __assn1_probe
 
 def setup_code(seed: int) -> str:
     return SETUP_TEMPLATE.format(seed=seed, figures=FIGURES_NAME)
-
-
-def probe_inputs(check_id: str, key: dict) -> dict:
-    """The part of a key a probe may see: everything but the item's secret fields."""
-    secret = set(ITEMS[check_id].secret)
-    return {k: v for k, v in key.items() if k not in secret}
 
 
 def probe_code(check_id: str, key: dict, shipped: str) -> str:

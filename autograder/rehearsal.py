@@ -61,7 +61,8 @@ def run_one(autograder_dir: Path, submission: Submission, timeout_s: float = 180
         (autograder_dir / folder).mkdir()
     unpack(submission, autograder_dir / "submission")
     (autograder_dir / "submission_metadata.json").write_text("{}\n", encoding="utf-8")
-    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(autograder_dir)}
+    check_log = autograder_dir / "results" / "assn1_checks.jsonl"
+    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(autograder_dir), "ASSN1_CHECK_LOG": str(check_log)}
     code = "import sys; from otter.run.run_autograder import main; main(sys.argv[1])"
     started = time.monotonic()
     subprocess.run(
@@ -71,7 +72,8 @@ def run_one(autograder_dir: Path, submission: Submission, timeout_s: float = 180
     if not results.exists():
         raise RehearsalError(f"{submission.name}: run_autograder wrote no results.json")
     seconds = time.monotonic() - started
-    finish = [sys.executable, "-m", "autograder.otter_results", str(results), "--seconds", f"{seconds:.2f}"]
+    finish = [sys.executable, "-m", "autograder.otter_results", str(results), "--checks", str(check_log)]
+    finish += ["--seconds", f"{seconds:.2f}"]
     subprocess.run(finish, env={**env, "PYTHONPATH": str(autograder_dir / "source" / "assn1")}, check=True)
     return Rehearsed(submission.name, json.loads(results.read_text(encoding="utf-8")), seconds)
 
@@ -97,6 +99,10 @@ def rehearse(zip_path: Path, submissions: list[Submission], out_dir: Path, jobs:
 
 
 def question_scores(results: dict) -> dict[str, float]:
-    """Score per question in a results.json written through the bundle (otter names tests by question,
-    e.g. q1_2_S; its "Public Tests" summary carries no points and is left out)."""
-    return {t["name"]: float(t["score"]) for t in results.get("tests", []) if t["name"] != "Public Tests"}
+    """Score per question title in a results.json as `reports.gradescope_results` writes it (a question's
+    public and hidden tests added up)."""
+    scores: dict[str, float] = {}
+    for test in results.get("tests", []):
+        title = test["name"].removesuffix(" (hidden)")
+        scores[title] = round(scores.get(title, 0.0) + float(test["score"]), 6)
+    return scores

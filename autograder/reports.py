@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
-from autograder.grading import QuestionScore, SubmissionResult
-from autograder.results import CheckResult
+from autograder.results import CheckResult, Concern, QuestionScore, Status, SubmissionResult
 
 POINTS_POSSIBLE_LABEL = "points-per-question"  # otter's label for the first data row
 
@@ -28,13 +28,14 @@ def write_gradebook(results: list[SubmissionResult], path: Path) -> None:
             scores = {q.name: q.points for q in r.questions}
             percent = round(r.total / total_possible, 6) if total_possible else 0
             writer.writerow(
-                [Path(r.source).name, *(_num(scores.get(n, 0)) for n in names), _num(r.total), percent, r.status]
+                [Path(r.source).name, *(_num(scores.get(n, 0)) for n in names), _num(r.total), percent, r.status_text]
             )
 
 
 def gradescope_results(result: SubmissionResult) -> dict:
-    """results.json for Gradescope: per question a visible test for its public checks and an
-    after_published one for its hidden checks; manual questions are named in the output only."""
+    """results.json for Gradescope, the one builder of it: per question a visible test for its public
+    checks and an after_published one for its hidden checks; concerns and hand-graded questions in
+    the top-level output. `assn1 grade` and the autograder zip's completion step both write it."""
     tests = []
     for q in result.questions:
         if q.manual:
@@ -54,11 +55,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
                 }
             )
         if not q.checks:
-            why = (
-                "not graded automatically in this run"
-                if result.status == "Completed"
-                else f"not graded: {result.status}"
-            )
+            why = "not graded automatically in this run" if result.status is Status.COMPLETED else _short_status(result)
             tests.append(
                 {
                     "name": q.title,
@@ -69,7 +66,9 @@ def gradescope_results(result: SubmissionResult) -> dict:
                     "visibility": "visible",
                 }
             )
-    output = [f"Grading status: {result.status}", *result.notes]
+    output = [f"Grading status: {_short_status(result)}"]
+    output += [f"- {concern_line(c, public=True)}" for c in result.grouped_concerns]
+    output += list(result.notes)
     manual = hand_graded([(q.title, q.max_points) for q in result.questions if q.manual])
     if manual:
         output.append(manual)
@@ -82,6 +81,24 @@ def gradescope_results(result: SubmissionResult) -> dict:
     }
 
 
+def concern_line(concern: Concern, public: bool = False) -> str:
+    """A concern as the summary (or, `public`, a student's results.json) shows it, its kind first.
+
+    A grader fault's cause is for the instructor: an exception's text could quote a key's value."""
+    label = {"grader": "grader fault, to be regraded", "limit": "limit reached", "flag": "flagged"}[concern.kind]
+    if public and concern.kind == "grader":
+        return f"{label}: {concern.check_id or 'this submission'} could not be judged on the grader's side"
+    return f"{label}: {concern}"
+
+
+def _short_status(result: SubmissionResult) -> str:
+    if result.status is Status.NOT_GRADED:
+        return result.status_text
+    if result.status is Status.NEEDS_ATTENTION:
+        return f"{Status.NEEDS_ATTENTION.value} (see below); the grade stands unless your instructor changes it"
+    return Status.COMPLETED.value
+
+
 def hand_graded(questions: list[tuple[str, float]]) -> str:
     """The line of results.json's output that lists the questions graded by hand, with their points."""
     if not questions:
@@ -92,20 +109,28 @@ def hand_graded(questions: list[tuple[str, float]]) -> str:
 def write_results(result: SubmissionResult, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.json"
-    path.write_text(json.dumps(gradescope_results(result), indent=2) + "\n", encoding="utf-8")
+    write_json(gradescope_results(result), path)
     return path
+
+
+def write_json(data: dict, path: Path) -> None:
+    """Write JSON atomically (a temp file renamed into place): a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def table(result: SubmissionResult, show_hidden: bool = True) -> str:
     """A per-question table with each failed check's message underneath."""
     width = max(len(q.title) for q in result.questions)
-    lines = [f"{result.name}: {result.status} ({result.isolation})"]
+    lines = [f"{result.name}: {_short_status(result)} ({result.isolation})"]
     for q in result.questions:
         lines.append(_row(q, width))
         for check in q.checks:
             if not check.passed and (show_hidden or not check.hidden):
                 lines.append(f"    - {check.message}")
     lines.append(f"  {'autograded total'.ljust(width)}  {result.total:6.2f} / {result.possible:g}")
+    lines += [f"  - {concern_line(c)}" for c in result.grouped_concerns]
     return "\n".join(lines)
 
 

@@ -1,12 +1,14 @@
 """How a student's kernel is confined: the command prefix that starts it, and the level it reaches.
 
-Best, "bubblewrap": own user, PID, IPC and network namespaces (the kernel is `nobody` inside), the
-file system read-only except the scratch copy, the project tree, answer keys, other submissions and
-outputs hidden; rlimits on address space and CPU time; and, where the pids cgroup is writable, a
-cap on the number of processes (rlimits on processes don't bind root, so this is how a fork bomb
-is stopped). Where bubblewrap is missing or refused: rlimits under an unprivileged user
-("rlimits+user"), or rlimits alone when not running as root ("rlimits"). The level is reported
-with every grade.
+Best, "bubblewrap": own PID, IPC, network and mount namespaces, the file system read-only except the
+scratch copy, the project tree, answer keys, other submissions, outputs and home hidden; rlimits on
+address space and CPU time; and, where the pids cgroup is writable, a cap on the number of processes.
+Where bubblewrap is missing or refused: rlimits under the unprivileged user nobody ("rlimits+user"),
+or rlimits alone when the grader is not root ("rlimits"). Student code never runs as root: a root
+grader builds the sandbox and the kernel becomes nobody inside it, a real unprivileged user outside
+too (without root, bubblewrap's user namespace maps it to the grader's own user). Where nobody cannot
+run the Python environment, bubblewrap falls back to a user namespace that maps the kernel to root
+outside, and the level's note says so. The level is reported with every grade.
 """
 
 from __future__ import annotations
@@ -15,27 +17,21 @@ import functools
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import Limits
+from autograder.errors import Assn1Error
 
 NOBODY = 65534
 LEVELS = ("bubblewrap", "rlimits+user", "rlimits")
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
-_BWRAP_NAMESPACES = [
-    "--unshare-user",
-    "--uid",
-    str(NOBODY),
-    "--gid",
-    str(NOBODY),
-    "--unshare-net",
-    "--unshare-pid",
-    "--unshare-ipc",
-    "--unshare-uts",
-]
+_BWRAP_USER = ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+_BWRAP_NAMESPACES = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
 
 
 @dataclass(frozen=True)
@@ -49,69 +45,155 @@ class Confinement:
     visible: tuple[Path, ...]  # folders inside hidden ones it still needs (the Python environment)
 
 
+class SandboxError(Assn1Error):
+    """The requested isolation level is not possible on this machine, or unsafe for this user."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The level student code is confined at, and how: `as_nobody` when the grader is root and the
+    confined processes switch to the unprivileged user, a real one outside any namespace (at level
+    bubblewrap, root builds the sandbox and the process becomes nobody inside it); `note` says what
+    this machine could not do."""
+
+    level: str
+    as_nobody: bool = False
+    note: str = ""
+
+
 @functools.lru_cache(maxsize=None)
-def isolation_level(requested: str = "auto") -> str:
-    """The best level this machine allows (or `requested`, checked); bubblewrap is tried once."""
+def choose_isolation(requested: str = "auto") -> Isolation:
+    """The best level this machine allows, or `requested` if it can be had; SandboxError otherwise.
+
+    Where the unprivileged user cannot use the Python environment, bubblewrap maps the kernel to root
+    outside its user namespace (with a note) and rlimits+user is refused: its kernels could not start."""
     if requested not in ("auto", *LEVELS):
-        raise ValueError(f"isolation should be auto or one of {', '.join(LEVELS)}; got {requested!r}")
+        raise SandboxError(f"--isolation should be auto or one of {', '.join(LEVELS)}; got {requested!r}.")
+    root = os.geteuid() == 0
     if requested in ("auto", "bubblewrap") and _bwrap_works():
-        return "bubblewrap"
+        if not root:
+            return Isolation("bubblewrap")
+        problem = _nobody_problem("bubblewrap")
+        if not problem:
+            return Isolation("bubblewrap", as_nobody=True)
+        return Isolation("bubblewrap", note=f"student code is root outside the sandbox's user namespace: {problem}")
     if requested == "bubblewrap":
-        raise RuntimeError("bubblewrap is not installed or not permitted here (install the `bubblewrap` package)")
-    return "rlimits+user" if os.geteuid() == 0 else "rlimits"
+        raise SandboxError(
+            "--isolation bubblewrap: bubblewrap is not installed or not permitted here; install it "
+            "(Debian: apt-get install bubblewrap) or choose --isolation auto."
+        )
+    if not root:
+        if requested == "rlimits+user":
+            raise SandboxError("--isolation rlimits+user switches student code to the user nobody, which needs root.")
+        return Isolation("rlimits")
+    if requested == "rlimits":
+        raise SandboxError(
+            "--isolation rlimits would run student code as root; use rlimits+user (the default without bubblewrap)."
+        )
+    problem = _nobody_problem("rlimits+user")
+    if problem:
+        raise SandboxError(
+            f"student code must run as the unprivileged user nobody here (no bubblewrap), but {problem}; install "
+            "the project where every user can read it (e.g. under /opt), or install bubblewrap."
+        )
+    return Isolation("rlimits+user", as_nobody=True)
 
 
 def _bwrap_works() -> bool:
     if not shutil.which("bwrap"):
         return False
-    probe = ["bwrap", "--ro-bind", "/", "/", *_BWRAP_NAMESPACES, "--dev", "/dev", "--proc", "/proc", "true"]
+    user = [] if os.geteuid() == 0 else _BWRAP_USER  # root builds namespaces without a user namespace
+    probe = ["bwrap", "--ro-bind", "/", "/", *user, *_BWRAP_NAMESPACES, "--dev", "/dev", "--proc", "/proc", "true"]
     try:
         return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
 
-def hides_home(level: str) -> bool:
-    """Whether the grader's home must be hidden: not when an unprivileged user can't read it anyway."""
-    return level != "rlimits+user"
+def _nobody_problem(level: str) -> str:
+    """Why a kernel confined at `level` as the user nobody can't start this Python environment, or ""."""
+    if not shutil.which("setpriv"):
+        return "setpriv (util-linux) is not installed"
+    with tempfile.TemporaryDirectory(prefix="assn1-nobody-") as tmp:
+        scratch = Path(tmp)
+        os.chmod(scratch, 0o755)
+        isolation = Isolation(level, as_nobody=True)
+        hand_over(isolation, [scratch])
+        box = Confinement(scratch, scratch, scratch, hidden=(Path.home(),), visible=python_paths())
+        command = [*confine(isolation, box), sys.executable, "-c", "import ipykernel, numpy"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=scratch)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"the check as nobody failed ({exc})"
+    if done.returncode == 0:
+        return ""
+    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+    return f"the user nobody cannot use the Python environment {sys.prefix} ({tail[0][:160]})"
 
 
-def _as_user() -> list[str]:
-    """Drop to an unprivileged user when we are root: rlimits on processes don't bind root."""
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
-        return []
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+def python_paths() -> tuple[Path, ...]:
+    """The Python installation the kernel runs on, which may lie inside a hidden folder."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
+    return tuple(sorted(paths))
 
 
-def kernel_prefix(level: str, limits: Limits, box: Confinement, cgroup: Path | None = None) -> list[str]:
-    """The command put before `python -m ipykernel_launcher -f CONNECTION_FILE`."""
+def _as_nobody() -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--no-new-privs"]
+
+
+def kernel_prefix(isolation: Isolation, limits: Limits, box: Confinement, cgroup: Path | None = None) -> list[str]:
+    """The command put before `python -m ipykernel_launcher -f CONNECTION_FILE`: join the process cap,
+    set the rlimits, then confine it (`confine`)."""
     prefix = []
     if cgroup is not None:  # join the cgroup first, so the kernel and all it forks are counted
         prefix = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup)]
-    prefix += [
-        "prlimit",
-        f"--as={limits.memory_mb * 1024 * 1024}",
-        f"--nproc={limits.max_processes}",
-        f"--cpu={int(limits.cpu_time_s)}",
-        "--",
-    ]
-    if level != "bubblewrap":
-        return prefix + (_as_user() if level == "rlimits+user" else [])
-    bwrap = ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
+    # The process rlimit counts every process of the user, so all kernels running as nobody at once
+    # would share it: where the cgroup caps this kernel's own processes, it is the only cap.
+    nproc = [] if cgroup is not None else [f"--nproc={limits.max_processes}"]
+    prefix += ["prlimit", f"--as={limits.memory_mb * 1024 * 1024}", *nproc, f"--cpu={int(limits.cpu_time_s)}", "--"]
+    return prefix + confine(isolation, box)
+
+
+def confine(isolation: Isolation, box: Confinement) -> list[str]:
+    """The command put before a program to confine it without limits: at level bubblewrap, enter the
+    sandbox; then become nobody, when the grader is root."""
+    nobody = _as_nobody() if isolation.as_nobody else []
+    if isolation.level != "bubblewrap":
+        return nobody
+    # /tmp and /dev/shm writable by every user (sticky), as on the host: the kernel may not be root inside
+    shared = ["--perms", "1777", "--tmpfs", "/tmp", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm"]
+    bwrap = ["bwrap", "--ro-bind", "/", "/", *shared, "--proc", "/proc"]
     hidden = [h for h in box.hidden if h.exists() and not any(o in h.parents for o in box.hidden)]
     for path in hidden:  # an empty file system over each; nested ones are hidden with their parent
         bwrap += ["--tmpfs", str(path)]
     covered = [*hidden, Path("/tmp")]  # /tmp is replaced by an empty tmpfs too
+    made: set[Path] = set()
     for path in box.visible:
         if any(path == h or h in path.parents for h in covered):
-            bwrap += ["--ro-bind", str(path), str(path)]
+            bwrap += [*_parents(path, covered, made), "--ro-bind", str(path), str(path)]
     for path in hidden:  # read-only once the binds inside are in place: writes there fail
         bwrap += ["--remount-ro", str(path)]
-    bwrap += ["--ro-bind", str(box.shipped), str(box.shipped)]
-    bwrap += ["--bind", str(box.scratch), str(box.scratch), "--bind", str(box.connection_dir), str(box.connection_dir)]
+    for path, how in ((box.shipped, "--ro-bind"), (box.scratch, "--bind"), (box.connection_dir, "--bind")):
+        bwrap += [*_parents(path, covered, made), how, str(path), str(path)]
     bwrap += ["--chdir", str(box.scratch), "--setenv", "HOME", str(box.scratch), "--unsetenv", "JPY_PARENT_PID"]
-    bwrap += [*_BWRAP_NAMESPACES, "--die-with-parent", "--new-session"]
-    return prefix + bwrap
+    # As root, bubblewrap builds the sandbox without a user namespace and the kernel becomes nobody
+    # inside it (setpriv): nobody outside too. Otherwise the user namespace maps it to our own user.
+    user = [] if isolation.as_nobody else _BWRAP_USER
+    return [*bwrap, *user, *_BWRAP_NAMESPACES, "--die-with-parent", "--new-session", *nobody]
+
+
+def _parents(path: Path, covered: list[Path], made: set[Path]) -> list[str]:
+    """bwrap options making the folders between a tmpfs in `covered` and `path` traversable by anyone
+    (bwrap would make them private to root, and the kernel may be nobody); each folder once."""
+    top = next((c for c in covered if c in path.parents), None)
+    if top is None:
+        return []
+    options = []
+    for folder in reversed(path.parents):
+        if top in folder.parents and folder not in made:
+            made.add(folder)
+            options += ["--perms", "0755", "--dir", str(folder)]
+    return options
 
 
 @contextmanager
@@ -135,10 +217,9 @@ def process_cap(name: str, max_processes: int):
                 time.sleep(0.1)
 
 
-def hand_over(level: str, paths: list[Path]) -> None:
-    """Make the unprivileged kernel user own the folders it must write to (only at "rlimits+user":
-    under bubblewrap the kernel's user maps to ours)."""
-    if level != "rlimits+user" or not _as_user():
+def hand_over(isolation: Isolation, paths: list[Path]) -> None:
+    """Make the unprivileged user own the folders the confined processes write to (when they run as it)."""
+    if not isolation.as_nobody:
         return
     for path in paths:
         for root, dirs, files in os.walk(path):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+import nbformat
 
 from autograder.errors import Assn1Error
 
@@ -61,6 +65,43 @@ def unpack(submission: Submission, scratch: Path) -> Path:
     if not notebooks:
         raise SubmissionError(f"{submission.path.name}: the zip holds no notebook (.ipynb).")
     return min(notebooks, key=lambda p: (len(p.relative_to(scratch).parts), p.name))
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at `path` as nbformat 4, or SubmissionError saying in one line why it is not one."""
+    name = path.name
+    try:
+        raw = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        reason = "not valid JSON" if isinstance(exc, ValueError) else f"unreadable ({exc.strerror or exc})"
+        raise SubmissionError(f"{name} is not a Jupyter notebook: {reason}.") from None
+    problem = _notebook_shape_problem(raw)
+    if problem:
+        raise SubmissionError(f"{name} is not a Jupyter notebook: {problem}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat's conversion errors vary by version
+        raise SubmissionError(f"{name} is not a readable Jupyter notebook: {type(exc).__name__}: {str(exc)[:120]}.")
+
+
+def _notebook_shape_problem(raw: object) -> str:
+    """What keeps JSON from being a notebook this grader can run, or "" (small deviations are tolerated)."""
+    if not isinstance(raw, dict):
+        kinds = {list: "a list", str: "a string", bool: "true or false", int: "a number", float: "a number"}
+        return f"it holds {kinds.get(type(raw), 'null')}, not a notebook's object of cells"
+    if not isinstance(raw.get("nbformat"), int) or raw["nbformat"] < 4:
+        return "it has no `nbformat` version of 4 or later (save it again from Jupyter or Colab)"
+    cells = raw.get("cells")
+    if not isinstance(cells, list):
+        return "it has no list of `cells`"
+    for i, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            return f"cell {i} has no valid `cell_type`"
+        if not isinstance(cell.get("source"), (str, list)):
+            return f"cell {i} has no `source` text"
+    return ""
 
 
 def _extract(archive: zipfile.ZipFile, target: Path) -> None:

@@ -77,25 +77,37 @@ def test_build_rejects_a_question_grading_yml_does_not_know():
         inject_grading(_master_with(rename), config)
 
 
-def test_build_rejects_a_check_no_test_cell_runs():
+def test_test_cells_are_generated_one_per_check_inside_its_question():
+    """A check is declared by its item and grading.yml alone: the build writes its otter test cell."""
+    from autograder.keys import configured_checks
+    from autograder.suite import ITEMS
+
+    config = load_config(PROJECT_ROOT / "grading.yml")
+    assert not any("require(" in c.source for c in nbformat.read(MASTER, as_version=4).cells), "no hand-written tests"
+    injected = inject_grading(nbformat.read(MASTER, as_version=4), config)
+    placed, current = {}, None
+    for cell in injected.cells:
+        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+            current = yaml.safe_load(cell.source.partition("\n")[2])["name"]
+        elif cell.cell_type == "raw" and cell.source.startswith("# END QUESTION"):
+            current = None
+        elif cell.cell_type == "code" and "require(" in cell.source:
+            check_id = cell.source.split('require("')[1].split('"')[0]
+            placed.setdefault(check_id, []).append(current)
+    expected = {i for i in configured_checks(config) if not ITEMS[i].engine_only}
+    assert set(placed) == expected
+    assert all(where == [i.split(".")[0]] for i, where in placed.items()), placed
+
+
+def test_build_refuses_hand_written_test_cells():
     config = load_config(PROJECT_ROOT / "grading.yml")
 
-    def drop(nb):
-        nb.cells = [c for c in nb.cells if '"q3_2.regress_values"' not in c.source]
+    def add_tests(nb):
+        at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "raw" and "name: q3_3\n" in c.source)
+        nb.cells.insert(at + 2, nbformat.v4.new_raw_cell("# BEGIN TESTS"))
 
-    with pytest.raises(BuildError, match="lists checks no test cell runs: q3_2.regress_values"):
-        inject_grading(_master_with(drop), config)
-
-
-def test_build_rejects_a_test_of_an_unlisted_check():
-    config = load_config(PROJECT_ROOT / "grading.yml")
-
-    def misname(nb):
-        cell = next(c for c in nb.cells if '"q3_3.lambdas_chosen"' in c.source)
-        cell.source = cell.source.replace("q3_3.lambdas_chosen", "q3_3.lambdas_guessed")
-
-    with pytest.raises(BuildError, match="runs `q3_3.lambdas_guessed`, which grading.yml does not list"):
-        inject_grading(_master_with(misname), config)
+    with pytest.raises(BuildError, match="question `q3_3` has hand-written test cells"):
+        inject_grading(_master_with(add_tests), config)
 
 
 def test_student_notebook_has_no_solutions(built):

@@ -52,7 +52,7 @@ def check_support_recovery(observed: dict, key: dict, *, cfg: CheckConfig) -> Ch
     errors = missed + extra
     if errors == 0:
         return passed(cfg, f"`S_hat` contains every strong signal and no clear null ({len(S)} columns).")
-    share = max(0.0, 1.0 - errors * cfg.params.get("per_error", 0.25))
+    share = max(0.0, 1.0 - errors * cfg.params["per_error"])
     parts = []
     if missed:
         parts.append(f"misses {missed} strong signal{'s' * (missed > 1)}")
@@ -99,7 +99,7 @@ def check_beta_values(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckRe
     estimates = beta_on_support(observed, key["n_cols"])
     if estimates is None:
         return failed(cfg, "`beta_hat` does not line up with `S_hat`, so its values can't be checked.")
-    z = cfg.params.get("z", 3.0)
+    z = cfg.params["z"]
     strong = [int(j) for j in key["strong"]]
     present = [j for j in strong if j in estimates]
     if not present:
@@ -148,9 +148,7 @@ def check_risk_band(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResu
     value = observed.get("risk_hat")
     if value is None or not math.isfinite(value):
         return failed(cfg, "`risk_hat` is not a finite number.")
-    low, high = risk_band(
-        key["s2"], key["dof"], cfg.params.get("alpha", 0.01), cfg.params.get("selection_allowance", 0.5)
-    )
+    low, high = risk_band(key["s2"], key["dof"], cfg.params["alpha"], cfg.params["selection_allowance"])
     if value < low:
         return failed(
             cfg,

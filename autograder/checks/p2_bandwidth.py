@@ -44,7 +44,7 @@ def check_bandwidth_minimizes_bound(observed: dict, key: dict, *, cfg: CheckConf
     h = np.array([np.nan if v is None else v for v in observed["values"]])
     pts = np.asarray(key["points"], dtype=float)
     c1, c2, n, p = pts.T
-    step = cfg.params.get("step", 1e-3)
+    step = cfg.params["step"]
     with np.errstate(all="ignore"):
         at = bound(h, c1, c2, n, p)
         worse = np.minimum(bound(h * (1 - step), c1, c2, n, p), bound(h * (1 + step), c1, c2, n, p))

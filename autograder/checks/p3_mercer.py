@@ -135,7 +135,7 @@ def check_regress_limits(observed: list[dict], key: dict, *, cfg: CheckConfig) -
             f"with lambda={c_tiny['lmbda']:g} the fit at the data points should reproduce y: {m.describe(cfg.rtol, cfg.atol)}.",
         )
     size = float(np.max(np.abs(huge["data"])))
-    if not size <= cfg.params.get("shrink", 0.01) * float(np.max(np.abs(y))):
+    if not size <= cfg.params["shrink"] * float(np.max(np.abs(y))):
         return failed(
             cfg, f"with lambda={c_huge['lmbda']:g} the fit should shrink towards 0; its largest value is {size:.3g}."
         )
@@ -176,7 +176,7 @@ def check_lambdas_chosen(observed: dict, key: dict, *, cfg: CheckConfig) -> Chec
 
 def check_lambda_risk(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
     """Each lambda_hat's simulated risk with its kernel is within `factor` of the best on a fine grid."""
-    factor = cfg.params.get("factor", 1.5)
+    factor = cfg.params["factor"]
     problems, good = [], 0
     for kernel_name, lambda_name in (("kernel1", "lambda_hat_1"), ("kernel2", "lambda_hat_2")):
         curve = observed.get(kernel_name, {})

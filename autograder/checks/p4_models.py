@@ -7,7 +7,7 @@ test_acc_N) or None, "file": the grader's measurement of the model file, or {"er
 from __future__ import annotations
 
 from autograder.checks.spec import CheckConfig
-from autograder.results import CheckResult, failed, passed
+from autograder.results import CheckResult, Concern, failed, passed
 
 # The course's baseline, layer by layer: what an "improved" model must not simply be.
 BASELINE_SIGNATURE = (
@@ -73,16 +73,19 @@ def test_accuracy(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:
     acc = facts["accuracy"]
     reported = reported_accuracy(observed)
     said = "you did not report it" if reported is None else f"you reported {reported:.4f}"
+    flags = ()
     if overstated(observed):
         said += f", more than {OVERSTATED} above the recomputed figure (flagged for the instructor)"
+        flags = (Concern("flag", f"reported accuracy {reported:.4f} for {name}, recomputed {acc:.4f}", cfg.id),)
     where = f"recomputed test accuracy of {name} on {facts['images']:,} test images: {acc:.4f}; {said}"
     if is_baseline(facts["layers"]):
-        return failed(cfg, f"{where}; it has the baseline's architecture, and this question asks for a changed one.")
+        message = f"{where}; it has the baseline's architecture, and this question asks for a changed one."
+        return failed(cfg, message, concerns=flags)
     share = min(1.0, max(0.0, (acc - low) / (high - low)))
     scale = f"full credit from {high:.2f}, partial credit above the baseline's {low:.2f}"
     if share >= 1.0:
-        return passed(cfg, f"{where} ({scale}).")
-    return failed(cfg, f"{where} ({scale}).", points=round(cfg.points * share, 2))
+        return passed(cfg, f"{where} ({scale}).", concerns=flags)
+    return failed(cfg, f"{where} ({scale}).", points=round(cfg.points * share, 2), concerns=flags)
 
 
 def architecture(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:

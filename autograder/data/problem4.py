@@ -187,6 +187,7 @@ def test_set(data_dir: Path, cache_dir: Path, test_segments: Iterable[int]) -> T
     if meta_file.exists():
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         if sha256_file(folder / "images.npy") == meta["sha256"]:
+            _readable_by_all(folder)
             return TestSet(folder / "images.npy", folder / "labels.npy", meta["count"], meta["sha256"])
         shutil.rmtree(folder)
     return _build_test_set(sources, folder)
@@ -235,11 +236,19 @@ def _write_test_set(sources: list[Path], folder: Path, counts: list[int]) -> Tes
     np.save(tmp / "labels.npy", labels)
     meta = {"count": total, "sha256": digest.hexdigest()}
     (tmp / "meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    _readable_by_all(tmp)
     try:
         os.rename(tmp, folder)
     except OSError:  # another batch built it meanwhile
         shutil.rmtree(tmp, ignore_errors=True)
     return TestSet(folder / "images.npy", folder / "labels.npy", total, meta["sha256"])
+
+
+def _readable_by_all(folder: Path) -> None:
+    """Let every user read the cache (a grader that is not root may share it); where it already is, nothing."""
+    for path, mode in ((folder, 0o755), *((p, 0o644) for p in folder.iterdir())):
+        if path.stat().st_mode & mode != mode:
+            os.chmod(path, mode)
 
 
 def _checked_blocks(path: Path, expected: int):

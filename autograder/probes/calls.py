@@ -82,6 +82,15 @@ def to_array(value: Any, max_size: int = 1_000_000) -> dict:
     return {"shape": list(array.shape), "data": [x if math.isfinite(x) else float(x) for x in array.ravel().tolist()]}
 
 
+def short_repr(value: Any, limit: int = 60) -> str:
+    """repr(value) on one line, cut to `limit` characters, for a message about the answer."""
+    try:
+        text = " ".join(repr(value).split())
+    except Exception as exc:  # noqa: BLE001 - a student's __repr__ may raise
+        text = f"<{type(value).__name__} whose repr raised {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def as_callable(answer: Any, names: tuple[str, ...]) -> Callable[..., Any] | None:
     """A function of `names` from a Python callable or a sympy expression in those symbols."""
     if callable(answer):

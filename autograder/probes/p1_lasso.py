@@ -6,14 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from autograder.probes.calls import to_array, to_number
+from autograder.probes.calls import short_repr, to_array, to_number
 
 MISSING = object()
-
-
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def probe_answers(S_hat: Any = MISSING, beta_hat: Any = MISSING, risk_hat: Any = MISSING) -> dict:
@@ -28,11 +23,11 @@ def probe_answers(S_hat: Any = MISSING, beta_hat: Any = MISSING, risk_hat: Any =
             out["S_hat"] = [int(v) if float(v).is_integer() else float(v) for v in flat.tolist()]
         except (TypeError, ValueError):
             out["S_hat"] = None
-        out["S_hat_repr"] = _short_repr(S_hat)
+        out["S_hat_repr"] = short_repr(S_hat)
     if beta_hat is MISSING:
         out["beta_hat_error"] = "not defined"
     else:
         out["beta_hat"] = to_array(beta_hat, max_size=10_000)
     out["risk_hat"] = None if risk_hat is MISSING else to_number(risk_hat)
-    out["risk_hat_repr"] = "not defined" if risk_hat is MISSING else _short_repr(risk_hat)
+    out["risk_hat_repr"] = "not defined" if risk_hat is MISSING else short_repr(risk_hat)
     return out

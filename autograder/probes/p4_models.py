@@ -15,6 +15,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from autograder.isolated import FileFault, open_input
+
 IMAGE_SHAPE = (128, 128, 1)
 CLASSES = 2
 # A .keras file is a zip of config.json, metadata.json and model.weights.h5; nothing else loads.
@@ -35,16 +37,14 @@ def inspect_model(model_file: str, onnx_file: str, max_unpacked_mb: float) -> di
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds; the message is what matters
         text = " ".join(str(exc).split())
         if "Lambda" in text or "safe_mode" in text or "unsafe" in text.lower():
-            raise ValueError(
-                f"{path.name} needs code to load (a Lambda layer or custom code); it was not run"
-            ) from None
-        raise ValueError(f"{path.name} could not be loaded as a Keras model: {text[:200]}") from None
+            raise FileFault(f"{path.name} needs code to load (a Lambda layer or custom code); it was not run") from None
+        raise FileFault(f"{path.name} could not be loaded as a Keras model: {text[:200]}") from None
     input_shape = _shape(getattr(model, "input_shape", None))
     output_shape = _shape(getattr(model, "output_shape", None))
     if input_shape != [None, *IMAGE_SHAPE]:
-        raise ValueError(f"{path.name} takes input of shape {input_shape}; the images are [None, 128, 128, 1]")
+        raise FileFault(f"{path.name} takes input of shape {input_shape}; the images are [None, 128, 128, 1]")
     if output_shape != [None, CLASSES]:
-        raise ValueError(f"{path.name} gives output of shape {output_shape}; expected [None, 2] (real, fake)")
+        raise FileFault(f"{path.name} gives output of shape {output_shape}; expected [None, 2] (real, fake)")
     facts = {
         "params": int(model.count_params()),
         "layers": [_layer_facts(layer) for layer in model.layers],
@@ -91,12 +91,12 @@ def evaluate_keras(model_file: str, images_file: str, labels_file: str, batch: i
 def _batches(images_file: str, batch: int, np):
     """The test images in float32 batches, read from the .npy file into one reused buffer: memory stays
     at one batch, however large the test set (a memory map would keep every page it touched)."""
-    with open(images_file, "rb") as fh:
+    with open_input(images_file) as fh:
         major, _ = np.lib.format.read_magic(fh)
         read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
         shape, _, dtype = read_header(fh)
         if dtype != np.float32 or tuple(shape[1:]) != IMAGE_SHAPE:
-            raise ValueError(f"{images_file}: not a float32 (N, 128, 128, 1) test set")
+            raise RuntimeError("the test set is not a float32 (N, 128, 128, 1) array")
         buffer = np.empty((batch, *IMAGE_SHAPE), dtype=np.float32)
         for start in range(0, shape[0], batch):
             count = min(batch, shape[0] - start)
@@ -106,7 +106,8 @@ def _batches(images_file: str, batch: int, np):
 
 
 def _accuracy(predict, images_file: str, labels_file: str, batch: int, np) -> dict:
-    labels = np.load(labels_file)
+    with open_input(labels_file) as fh:
+        labels = np.load(fh)
     first = next(_batches(images_file, batch, np))[1]
     predict(first)  # warm-up: graph optimisation
     started = time.perf_counter()
@@ -114,7 +115,7 @@ def _accuracy(predict, images_file: str, labels_file: str, batch: int, np) -> di
     for start, images in _batches(images_file, batch, np):
         logits = np.asarray(predict(images))
         if logits.ndim != 2 or logits.shape[1] != CLASSES or not np.all(np.isfinite(logits)):
-            raise ValueError(f"the model gave output of shape {list(logits.shape)} or non-finite values")
+            raise FileFault(f"the model gave output of shape {list(logits.shape)} or non-finite values")
         correct += int(np.sum(np.argmax(logits, axis=1) == labels[start : start + len(images)]))
     seconds = time.perf_counter() - started
     return {"accuracy": correct / len(labels), "images": int(len(labels)), "seconds": round(seconds, 3)}
@@ -122,17 +123,17 @@ def _accuracy(predict, images_file: str, labels_file: str, batch: int, np) -> di
 
 def _check_archive(path: Path, max_unpacked_mb: float) -> None:
     if not path.is_file():
-        raise ValueError(f"{path.name} was not submitted")
+        raise FileFault(f"{path.name} was not submitted")
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path.name} is not a .keras model file (not a zip archive); save it with model.save")
+        raise FileFault(f"{path.name} is not a .keras model file (not a zip archive); save it with model.save")
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
     names = {info.filename for info in infos}
     if not {"config.json", "model.weights.h5"} <= names or not names <= KERAS_MEMBERS | {"assets/"}:
-        raise ValueError(f"{path.name} is not a Keras 3 model file (it holds {sorted(names)[:5]})")
+        raise FileFault(f"{path.name} is not a Keras 3 model file (it holds {sorted(names)[:5]})")
     unpacked = sum(info.file_size for info in infos) / 2**20
     if unpacked > max_unpacked_mb:
-        raise ValueError(f"{path.name} unpacks to {unpacked:.0f} MB, more than the {max_unpacked_mb:g} MB allowed")
+        raise FileFault(f"{path.name} unpacks to {unpacked:.0f} MB, more than the {max_unpacked_mb:g} MB allowed")
 
 
 def _shape(shape) -> list | None:

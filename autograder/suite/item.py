@@ -1,12 +1,15 @@
-"""One automatic check of a question, with everything needed to run it on either side."""
+"""One automatic check of a question, declared once, with everything needed to run it on either side."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+# `run("module:function", **kwargs)`: calls a grader-side function in a confined process of its own.
+Runner = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,40 @@ class KeyContext:
 
 
 @dataclass(frozen=True)
+class Param:
+    """A setting a check reads from its `params` in grading.yml: the default, the allowed range
+    (inclusive), and another param it must exceed. A default of None makes it required."""
+
+    default: float | None
+    low: float | None = None
+    high: float | None = None
+    above: str | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class MeasuredFile:
+    """A file of the submission a check judges (a trained model), measured from the grader's side.
+
+    The engine copies `name` from beside the notebook before the notebook runs (the notebook cannot
+    swap it), then calls `measure(path, key, run)`, which does anything with the file through `run`,
+    in confined processes. `prepare(batch)` runs once per batch of submissions on the key's "batch"
+    field (what every check of every submission shares, e.g. a decompressed test set) and returns it
+    completed; the engine memoises it on that field alone.
+    """
+
+    name: str
+    measure: Callable[[Path, dict, Runner], dict]
+    prepare: Callable[[dict], dict] | None = None
+
+
+@dataclass(frozen=True)
 class Item:
     """question.name identifies the check; `answers` are the notebook names it reads.
 
     make_key runs in the grader (it may use the reference solutions); probe runs in the student's
-    kernel and returns plain data; check compares the two, in the grader or in the kernel. The
-    engine hands the probe the key without its `secret` fields.
+    kernel (or in-process for the otter path and the tests) and returns plain data; check compares
+    the two, always through `autograder.judging.judge`. The probe never sees the key's `secret` fields.
     """
 
     question: str
@@ -41,30 +72,14 @@ class Item:
     check: Callable[..., Any]
     secret: tuple[str, ...] = ()  # key fields the probe must not see (expected values, the truth)
     engine_only: bool = False  # reads what only the engine records (figures); no otter test runs it
-    # A file of the submission the check also judges (a trained model). The grader copies it before
-    # the notebook runs, and `inspect(path, key, run)` measures it from the grader's side, calling
-    # `run("module:function", **kwargs)` to do anything with the file in a confined process.
-    # The check then sees {"answers": the probe's data or None, "file": inspect's data or {"error": ...}}.
-    submitted_file: str | None = None
-    inspect: Callable[[Path, dict, Callable[..., Any]], dict] | None = None
-    # Grader-side work done once per batch of submissions, before any is graded (e.g. decompressing
-    # a test set every worker then shares); returns the key with what it made added.
-    prepare: Callable[[dict], dict] | None = None
+    params: dict[str, Param] = field(default_factory=dict)  # what grading.yml's `params` may set
+    # When set, the check sees {"answers": the probe's data or None, "file": the measurement or
+    # {"error", "fault"}, "printed": {name: text}} instead of the probe's data alone.
+    file: MeasuredFile | None = None
+    # Names whose values the check also reads from the notebook's saved outputs ("NAME = value"
+    # lines), as text, never evaluated: figures computed on data the grader does not give the kernel.
+    saved_output: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.question}.{self.name}"
-
-
-def measure_file(item: Item, path: Path, key: dict, run: Callable[..., Any]) -> dict:
-    """What `item.inspect` finds in the submitted file at `path`, or {"error": why not}.
-
-    The engine and the in-kernel checks (otter, grader.check) both measure files through this."""
-    from autograder.isolated import IsolatedError
-
-    if not path.is_file():
-        return {"error": "it was not submitted next to the notebook"}
-    try:
-        return item.inspect(path, key, run)
-    except IsolatedError as exc:
-        return {"error": str(exc).rstrip(".")}

@@ -12,7 +12,7 @@ import numpy as np
 from autograder.checks import p1_lasso as checks
 from autograder.probes.figures import probe_figures
 from autograder.probes.p1_lasso import probe_answers
-from autograder.suite.item import Item, KeyContext
+from autograder.suite.item import Item, KeyContext, Param
 
 
 def _ols(X: np.ndarray, y: np.ndarray, support: list[int]) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -30,6 +30,7 @@ def problem1_key(ctx: KeyContext) -> dict:
     """Strong and plausible columns, refit coefficients with standard errors, and the noise variance."""
     from autograder.data import problem1
     from autograder.data.checksum import sha256_file
+    from autograder.errors import DataError
 
     path = ctx.data_dir / ctx.problem1_file
     X, y = problem1.load_xy(path)
@@ -39,8 +40,9 @@ def problem1_key(ctx: KeyContext) -> dict:
     else:
         truth = problem1.read_key(ctx.answer_key_dir / problem1.KEY_NAME)
         if truth.data_sha256 != digest:
-            raise ValueError(
-                f"{ctx.answer_key_dir / problem1.KEY_NAME} was made for another {path.name}; run `assn1 data generate`."
+            raise DataError(
+                f"{ctx.answer_key_dir / problem1.KEY_NAME} was made for another {path.name} (sha256 {truth.data_sha256[:12]}…, "
+                f"the file has {digest[:12]}…); run `assn1 data generate` to make both again, or `assn1 data fetch` for the course file."
             )
         support = list(truth.support)
         design = np.column_stack([np.ones(len(y)), X[:, support]])
@@ -74,8 +76,10 @@ ANSWERS = ("S_hat", "beta_hat", "risk_hat")
 TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof")
 
 
-def _p1(question: str, name: str, make_key, check, secret: tuple[str, ...] = ()) -> Item:
-    return Item(question, name, ANSWERS, make_key=make_key, probe=_probe, check=check, secret=secret)
+def _p1(question: str, name: str, make_key, check, secret: tuple[str, ...] = (), params=None) -> Item:
+    return Item(
+        question, name, ANSWERS, make_key=make_key, probe=_probe, check=check, secret=secret, params=params or {}
+    )
 
 
 ITEMS = [
@@ -89,9 +93,33 @@ ITEMS = [
         engine_only=True,
     ),
     _p1("q1_2_S", "support_format", _format_key, checks.check_support_format),
-    _p1("q1_2_S", "support_recovery", problem1_key, checks.check_support_recovery, TRUTH),
+    _p1(
+        "q1_2_S",
+        "support_recovery",
+        problem1_key,
+        checks.check_support_recovery,
+        TRUTH,
+        {"per_error": Param(0.25, 0.0, 1.0, doc="share of the points each missed or extra column costs")},
+    ),
     _p1("q1_2_beta", "beta_format", _format_key, checks.check_beta_format),
-    _p1("q1_2_beta", "beta_values", problem1_key, checks.check_beta_values, TRUTH),
+    _p1(
+        "q1_2_beta",
+        "beta_values",
+        problem1_key,
+        checks.check_beta_values,
+        TRUTH,
+        {"z": Param(3.0, 0.1, 20.0, doc="standard errors an estimate may lie from the refit")},
+    ),
     _p1("q1_2_risk", "risk_format", _format_key, checks.check_risk_format),
-    _p1("q1_2_risk", "risk_band", problem1_key, checks.check_risk_band, TRUTH),
+    _p1(
+        "q1_2_risk",
+        "risk_band",
+        problem1_key,
+        checks.check_risk_band,
+        TRUTH,
+        {
+            "alpha": Param(0.01, 1e-6, 0.5, doc="significance level of the sampling band"),
+            "selection_allowance": Param(0.5, 0.0, 10.0, doc="widening of the band's upper end for model selection"),
+        },
+    ),
 ]

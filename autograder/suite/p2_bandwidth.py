@@ -7,7 +7,7 @@ import numpy as np
 from autograder.checks import p2_bandwidth as checks
 from autograder.probes.figures import probe_figures
 from autograder.probes.p2_bandwidth import evaluate
-from autograder.suite.item import Item, KeyContext
+from autograder.suite.item import Item, KeyContext, Param
 
 PUBLIC_POINTS = [[1.0, 1.0, 100.0, 1.0], [0.5, 2.0, 1e4, 3.0], [3.0, 0.2, 1e6, 10.0], [1.0, 1.0, 1e3, 20.0]]
 DIMS = list(range(1, 21))
@@ -76,6 +76,7 @@ ITEMS = [
         make_key=lambda ctx: {"points": PUBLIC_POINTS},
         probe=_probe_values("optimal_bandwidth"),
         check=checks.check_bandwidth_minimizes_bound,
+        params={"step": Param(1e-3, 1e-9, 0.5, doc="relative change of h that must not lower the bound")},
     ),
     Item(
         "q2_1",

@@ -7,9 +7,9 @@ from functools import partial
 import numpy as np
 
 from autograder.checks import p3_mercer as checks
-from autograder.probes.calls import to_number
+from autograder.probes.calls import short_repr, to_number
 from autograder.probes.p3_mercer import GRADER_KERNELS, gaussian, gram, probe_alpha, probe_regress
-from autograder.suite.item import Item, KeyContext
+from autograder.suite.item import Item, KeyContext, Param
 
 REGRESS_NAMES = ("mercer_kernel_regress", "mercere_kernel_regress")
 KERNEL_NAMES = ("kernel1", "kernel2")
@@ -140,7 +140,7 @@ def _probe_lambdas(answers: dict, key: dict) -> dict:
     out = {}
     for name in ("lambda_hat_1", "lambda_hat_2"):
         out[name] = to_number(answers.get(name))
-        out[name + "_repr"] = repr(answers.get(name))[:40]
+        out[name + "_repr"] = short_repr(answers.get(name), 40)
     return out
 
 
@@ -177,6 +177,7 @@ ITEMS = [
         make_key=_limits_key,
         probe=_probe_limits,
         check=checks.check_regress_limits,
+        params={"shrink": Param(0.01, 1e-9, 1.0, doc="largest fit with a huge lambda, relative to max |y|")},
     ),
     Item(
         "q3_2",
@@ -206,6 +207,7 @@ ITEMS = [
         },
         probe=_probe_lambda_risk,
         check=checks.check_lambda_risk,
+        params={"factor": Param(1.5, 1.0, 100.0, doc="how many times the best simulated risk a lambda may reach")},
     ),
     Item(
         "q3_3",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from autograder.checks import p4_models as checks
 from autograder.probes.calls import to_number
-from autograder.suite.item import Item, KeyContext
+from autograder.suite.item import Item, KeyContext, MeasuredFile, Param, Runner
 
 MODELS = {"q4_2": ("brain_food_model_1.keras", "test_acc_1"), "q4_3": ("brain_food_model_2.keras", "test_acc_2")}
 MAX_UNPACKED_MB = 200.0  # far above any sensible CNN for 128x128 images; stops zip bombs
@@ -31,19 +31,18 @@ TARGET = "autograder.probes.p4_models"
 
 def _key(file: str, reported: str) -> Callable[[KeyContext], dict]:
     def make_key(ctx: KeyContext) -> dict:
-        return {
-            "file": file,
-            "reported": reported,
+        batch = {
             "data_dir": str(ctx.data_dir),
             "cache_dir": str(ctx.cache_dir),
             "test_segments": list(ctx.test_segments),
         }
+        return {"file": file, "reported": reported, "batch": batch}
 
     return make_key
 
 
-def prepare(key: dict) -> dict:
-    """Decompress the test segments once (or reuse the verified cache) and add its files to the key.
+def prepare(batch: dict) -> dict:
+    """Decompress the test segments once (or reuse the verified cache) and add its files to the batch.
 
     Where the segments are: see _bundle_data_dir; a folder's cache lies inside it unless grading.yml says.
     """
@@ -52,26 +51,26 @@ def prepare(key: dict) -> dict:
     bundled = _bundle_data_dir()
     places = [
         (bundled, bundled / "cache"),
-        (Path(key["data_dir"]), Path(key["cache_dir"])),
+        (Path(batch["data_dir"]), Path(batch["cache_dir"])),
         (Path("data"), Path("data/cache")),
     ]
-    names = [segment_name(kind, s) for s in key["test_segments"] for kind in ("real", "fake")]
+    names = [segment_name(kind, s) for s in batch["test_segments"] for kind in ("real", "fake")]
     data_dir, cache_dir = next((p for p in places if all((p[0] / n).is_file() for n in names)), places[1])
-    made = test_set(data_dir, cache_dir, key["test_segments"])
-    return {**key, "images": str(made.images), "labels": str(made.labels), "count": made.count}
+    made = test_set(data_dir, cache_dir, batch["test_segments"])
+    return {**batch, "images": str(made.images), "labels": str(made.labels), "count": made.count}
 
 
-def inspect(path: Path, key: dict, run: Callable[..., Any]) -> dict:
+def inspect(path: Path, key: dict, run: Runner) -> dict:
     """Facts of the submitted model and its accuracy on the test set, each step in a confined process."""
     onnx = path.with_suffix(".onnx")
     facts = run(f"{TARGET}:inspect_model", model_file=str(path), onnx_file=str(onnx), max_unpacked_mb=MAX_UNPACKED_MB)
-    data = {"images_file": key["images"], "labels_file": key["labels"]}
+    data = {"images_file": key["batch"]["images"], "labels_file": key["batch"]["labels"]}  # handed over open
     if facts["onnx"]:
         threads = max(1, min(4, os.cpu_count() or 1))
-        measured = run(f"{TARGET}:evaluate_onnx", onnx_file=str(onnx), threads=threads, **data)
+        measured = run(f"{TARGET}:evaluate_onnx", inputs=data, onnx_file=str(onnx), threads=threads)
         engine = "onnxruntime"
     else:
-        measured = run(f"{TARGET}:evaluate_keras", model_file=str(path), **data)
+        measured = run(f"{TARGET}:evaluate_keras", inputs=data, model_file=str(path))
         engine = "keras"
     return {**facts, **measured, "evaluated_with": engine}
 
@@ -83,6 +82,11 @@ def _probe(reported: str) -> Callable[[dict, dict], dict]:
     return probe
 
 
+ACCURACY_PARAMS = {
+    "partial_from": Param(None, 0.0, 1.0, doc="the accuracy where points start: the baseline's calibrated mean"),
+    "full_from": Param(None, 0.0, 1.0, above="partial_from", doc="the accuracy that earns every point"),
+}
+
 ITEMS = [
     Item(
         question,
@@ -91,11 +95,14 @@ ITEMS = [
         _key(file, reported),
         _probe(reported),
         check,
-        submitted_file=file,
-        inspect=inspect,
-        prepare=prepare,
-        secret=("data_dir", "cache_dir", "test_segments", "images", "labels", "count"),
+        file=MeasuredFile(file, inspect, prepare),
+        saved_output=(reported,),
+        secret=("batch",),
+        params=params,
     )
     for question, (file, reported) in MODELS.items()
-    for name, check in (("accuracy", checks.test_accuracy), ("architecture", checks.architecture))
+    for name, check, params in (
+        ("accuracy", checks.test_accuracy, ACCURACY_PARAMS),
+        ("architecture", checks.architecture, {}),
+    )
 ]

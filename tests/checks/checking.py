@@ -14,9 +14,8 @@ from autograder.checks.spec import CheckConfig
 from autograder.config import Config, load_config
 from autograder.data import problem1
 from autograder.keys import build_bundle
-from autograder.probing import probe_inputs
+from autograder.judging import judge_answers
 from autograder.results import CheckResult
-from autograder.suite import ITEMS
 
 from conftest import PROJECT_ROOT
 
@@ -32,13 +31,9 @@ def private_bundle(tmp_path_factory, name: str) -> tuple[Config, dict]:
 
 
 def judge(bundle: dict, check_id: str, answers: dict) -> CheckResult:
-    """Probe `answers` with the key minus its secret fields, pass the result through JSON as the kernel
-    prints it, and check it against the full key: what the engine does, without a kernel."""
-    item = ITEMS[check_id]
-    key = bundle["keys"][check_id]
-    scope = {name: answers[name] for name in item.answers if name in answers}
-    observed = json.loads(json.dumps({"value": item.probe(scope, probe_inputs(check_id, key))}))["value"]
-    return item.check(observed, key, cfg=CheckConfig(**bundle["configs"][check_id]))
+    """`answers` probed and judged through the one judging path (`judging.judge_answers`): the probe sees
+    the key minus its secret fields, its result travels through JSON, the check reads the full key."""
+    return judge_answers(check_id, answers, bundle["keys"][check_id], CheckConfig(**bundle["configs"][check_id]))
 
 
 def expect(result: CheckResult, status: str, points: float, *phrases: str) -> None:

@@ -94,7 +94,7 @@ def setup(tmp_path_factory) -> Setup:
         "lambda_hat_1": lambdas.lambda_hat_1,
         "lambda_hat_2": lambdas.lambda_hat_2,
     }
-    graded = tuple(i for i in bundle["keys"] if not ITEMS[i].engine_only and not ITEMS[i].submitted_file)
+    graded = tuple(i for i in bundle["keys"] if not ITEMS[i].engine_only and not ITEMS[i].file)
     return Setup(bundle, graded, Context(X, y, p1, reference))
 
 
@@ -544,9 +544,9 @@ def test_every_configured_check_but_the_figures_and_model_files_is_graded(setup)
     """The tables cover what the engine grades from the notebook's answers; engine-only checks need recorded
     figures, and the P4 checks judge submitted model files (tests/engine/test_p4_models.py)."""
     configured = set(setup.bundle["configs"])
-    assert set(setup.graded) == {i for i in configured if not ITEMS[i].engine_only and not ITEMS[i].submitted_file}
+    assert set(setup.graded) == {i for i in configured if not ITEMS[i].engine_only and not ITEMS[i].file}
     assert {i for i in configured if ITEMS[i].engine_only} == {"q1_1.path_plot", "q2_3.cod_plot"}
-    assert {i for i in configured if ITEMS[i].submitted_file} == {
+    assert {i for i in configured if ITEMS[i].file} == {
         f"{q}.{c}" for q in ("q4_2", "q4_3") for c in ("accuracy", "architecture")
     }
 

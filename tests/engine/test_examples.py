@@ -24,6 +24,9 @@ def _variants():
     return module.VARIANTS
 
 
+FLAGGED = "p4_weak"  # reports 0.99 for models that reach far less: flagged for the instructor, not scored
+
+
 @pytest.fixture(scope="module")
 def graded(graded_examples):
     return graded_examples
@@ -40,7 +43,7 @@ def _expected_failures(config, variant) -> set[str]:
     """The checks a variant must fail: its flaw's, and every model check when it hands in no model files."""
     fails = set(variant.fails)
     if not variant.models:
-        fails |= {i for i, item in ITEMS.items() if item.submitted_file and i.split(".")[0] in _autograded(config)}
+        fails |= {i for i, item in ITEMS.items() if item.file and i.split(".")[0] in _autograded(config)}
     return fails
 
 
@@ -54,7 +57,11 @@ def test_each_example_loses_exactly_the_points_of_its_flaw(graded, name):
     variant = _variants()[name]
     rows = {r["file"]: r for r in csv.DictReader(open(out / "final_grades.csv"))}
     row = rows[f"{name}.zip" if variant.models else f"{name}.ipynb"]
-    assert row["grading_status"] == "Completed"
+    if name == FLAGGED:
+        assert row["grading_status"].startswith("Needs attention: q4_2.accuracy: reported accuracy 0.9900")
+        assert "grader" not in row["grading_status"] and "limit" not in row["grading_status"]
+    else:
+        assert row["grading_status"] == "Completed"
     fails = _expected_failures(config, variant)
     for q, question in _autograded(config).items():
         earned = float(row[q])
@@ -108,9 +115,9 @@ def test_p4_test_set_is_decompressed_once_for_the_whole_batch(graded):
     folders = list(config.data.cache_dir.glob("p4_test_*"))
     assert len(folders) == 1, "each P4 submission should share one cached test set"
     stamp = (folders[0] / "images.npy").stat().st_mtime_ns
-    from autograder.grading import prepare_keys
+    from autograder.judging import prepare_keys
     from autograder.keys import build_bundle
 
-    prepare_keys(build_bundle(config, include_hidden=True))  # as the next batch would: reused, not rebuilt
+    prepare_keys(build_bundle(config, include_hidden=True)["keys"])  # as the next batch would: reused, not rebuilt
     assert (folders[0] / "images.npy").stat().st_mtime_ns == stamp
     assert list(config.data.cache_dir.glob("p4_test_*")) == folders

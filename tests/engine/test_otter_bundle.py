@@ -1,5 +1,5 @@
 """dist/autograder.zip: small, laid out for Gradescope, rehearsed as Gradescope runs it, and scoring every
-example exactly as `assn1 grade` does wherever otter can run a check the same way (never more)."""
+example exactly as `assn1 grade` does for every check otter runs (all but the figure checks)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from packaging.requirements import Requirement
 
 from autograder.build import build
 from autograder.bundle import GRADING_PLATFORM, OTTER_PROVIDES
+from autograder.otter_results import complete, read_log
 from autograder.rehearsal import question_scores, rehearse
 from autograder.submissions import find_submissions
 from autograder.suite import ITEMS
@@ -51,12 +52,15 @@ def monkeypatch_module():
 
 @pytest.fixture(scope="module")
 def otter_run_full(bundle, tmp_path_factory):
-    """`otter run -a dist/autograder.zip` on the complete reference submission, exactly as an instructor would."""
+    """`otter run -a dist/autograder.zip` on the complete reference submission, as an instructor would, with
+    the check log the zip's run_autograder asks for: (otter's own results.json, the logged check results)."""
     config, zip_path = bundle
     out = tmp_path_factory.mktemp("otter-run")
+    log = out / "assn1_checks.jsonl"
     command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(EXAMPLES / f"{FULL}.zip")]
-    subprocess.run(command, cwd=config.path.parent, check=True, capture_output=True, timeout=1800)
-    return json.loads((out / "results.json").read_text())
+    env = {**os.environ, "ASSN1_CHECK_LOG": str(log)}
+    subprocess.run(command, cwd=config.path.parent, check=True, capture_output=True, timeout=1800, env=env)
+    return json.loads((out / "results.json").read_text()), read_log(log)
 
 
 def test_zip_is_small_and_has_gradescopes_layout(bundle):
@@ -71,6 +75,7 @@ def test_zip_is_small_and_has_gradescopes_layout(bundle):
     assert not any(n.endswith(".gz") or "answer_key" in n for n in names), "data segments or keys files shipped"
     assert zip_path.stat().st_size < 1_000_000
     assert setup.rstrip().endswith("setup_data.sh") and "autograder.otter_results" in run
+    assert run.index("export ASSN1_CHECK_LOG=") < run.index("run_otter.py") < run.index("autograder.otter_results")
 
 
 def test_zip_installs_every_project_dependency_for_linux(bundle):
@@ -121,13 +126,13 @@ def test_rehearsal_results_follow_gradescopes_schema(rehearsed):
         jsonschema.validate(results, GRADESCOPE_SCHEMA)
         assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"])), name
         assert "Graded by hand: 1.2 Explanation and justification (3 points)" in results["output"]
-        by_name = {t["name"]: t for t in results["tests"]}
-        assert by_name["Public Tests"]["visibility"] == "visible"
-        assert {t["visibility"] for n, t in by_name.items() if n != "Public Tests"} == {"after_published"}
+        for test in results["tests"]:
+            hidden = test["name"].endswith(" (hidden)")
+            assert test["visibility"] == ("after_published" if hidden else "visible"), (name, test["name"])
 
 
 def _engine_scores(config, out, name: str) -> dict[str, tuple[float, float]]:
-    """Per question: (engine score, the part of it otter can give: checks otter runs, when passed in full)."""
+    """Per question title: (engine score, the part of it from checks otter runs: all but the figure checks)."""
     tests = json.loads((out / name / "results.json").read_text())["tests"]
     by_title = {}
     for test in tests:
@@ -145,30 +150,33 @@ def _engine_scores(config, out, name: str) -> dict[str, tuple[float, float]]:
                 lines = tests[hidden]["output"].splitlines() if checks else []
                 assert len(lines) == len(checks), f"{name}: {q} lines {lines}"
                 for (c_name, check), line in zip(checks, lines):
-                    if not ITEMS[f"{q}.{c_name}"].engine_only and line.startswith("[passed] "):
-                        reachable += check.points
-            scores[q] = (engine, reachable)
+                    if not ITEMS[f"{q}.{c_name}"].engine_only:
+                        reachable += float(line.split("] ", 1)[1].split("/", 1)[0])
+            scores[question.title] = (engine, reachable)
     return scores
 
 
-def test_every_example_scores_the_same_through_otter_and_never_more(graded_examples, rehearsed, otter_run_full):
+def test_every_example_scores_the_same_through_otter(graded_examples, rehearsed, otter_run_full):
+    """Check by check, partial credit included: only the figure checks, which otter cannot run, differ."""
     config, out = graded_examples
-    from autograder.otter_results import complete
-
-    through_otter = {**rehearsed, FULL: complete(otter_run_full, config)}
+    otter_results, logged = otter_run_full
+    through_otter = {**rehearsed, FULL: complete(otter_results, config, logged)}
     rows = {r["file"]: r for r in csv.DictReader(open(out / "final_grades.csv"))}
     assert len(through_otter) == len(rows) - 1
     for name, results in through_otter.items():
         otter = question_scores(results)
-        for q, (engine, reachable) in _engine_scores(config, out, name).items():
-            got = otter.get(q, 0.0)
-            assert got == pytest.approx(reachable), f"{name}: {q} otter {got} vs engine's otter-runnable {reachable}"
-            assert got <= engine + 1e-9, f"{name}: {q} otter {got} > engine {engine}"
+        for title, (engine, reachable) in _engine_scores(config, out, name).items():
+            got = otter.get(title, 0.0)
+            assert got == pytest.approx(reachable), (
+                f"{name}: {title} otter {got} vs engine's otter-runnable {reachable}"
+            )
+            assert got <= engine + 1e-9, f"{name}: {title} otter {got} > engine {engine}"
 
 
 def test_otter_run_gives_the_full_reference_every_point_otter_can_give(otter_run_full, bundle):
     config, _ = bundle
-    scores = {t["name"]: (t.get("score"), t.get("max_score")) for t in otter_run_full["tests"] if t.get("max_score")}
+    otter_results, _ = otter_run_full
+    scores = {t["name"]: (t.get("score"), t.get("max_score")) for t in otter_results["tests"] if t.get("max_score")}
     assert scores and all(score == most for score, most in scores.values()), scores
     runnable = sum(
         c.points

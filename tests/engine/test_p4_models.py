@@ -14,7 +14,7 @@ from autograder.checks.spec import CheckConfig
 from autograder.data import problem4
 from autograder.isolated import IsolatedError, run_isolated
 from autograder.suite import ITEMS
-from autograder.suite.item import measure_file
+from autograder.judging import judge, measure
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
@@ -28,8 +28,8 @@ ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 def runner(workdir: Path):
     """`run` as the engine hands it to inspect, without the sandbox prefix (that is tested elsewhere)."""
 
-    def run(target: str, **kwargs):
-        return run_isolated(target, kwargs, workdir, [], ENV, timeout_s=300)
+    def run(target: str, inputs: dict[str, str] | None = None, **kwargs):
+        return run_isolated(target, kwargs, workdir, [], ENV, timeout_s=300, inputs=inputs)
 
     return run
 
@@ -84,7 +84,7 @@ def test_set(tmp_path_factory):
 
 
 def _key(test_set, file="brain_food_model_1.keras"):
-    return {"file": file, "images": str(test_set.images), "labels": str(test_set.labels)}
+    return {"file": file, "batch": {"images": str(test_set.images), "labels": str(test_set.labels)}}
 
 
 def _inspect(path: Path, test_set, workdir: Path) -> dict:
@@ -92,7 +92,7 @@ def _inspect(path: Path, test_set, workdir: Path) -> dict:
 
     kept = workdir / "brain_food_model_1.keras"
     shutil.copyfile(path, kept)
-    return measure_file(ITEMS["q4_2.accuracy"], kept, _key(test_set), runner(workdir))
+    return measure(ITEMS["q4_2.accuracy"], kept, _key(test_set), runner(workdir))
 
 
 @pytest.mark.parametrize(
@@ -111,8 +111,10 @@ def test_unsafe_or_unusable_files_are_rejected_with_a_clear_message(models, test
     assert "error" in found
     assert re.search(message, found["error"]), found["error"]
     assert not marker.exists(), "a Lambda layer's code ran while the file was read"
+    assert found["fault"] == "submission", "an unusable file is the submission's doing, not the grader's"
     cfg = CheckConfig("q4_2.accuracy", 4.0, params={"partial_from": 0.89, "full_from": 0.95})
-    result = checks.test_accuracy({"answers": {"reported": 0.99}, "file": found}, _key(test_set), cfg)
+    result = judge("q4_2.accuracy", {"answers": {"reported": 0.99}, "file": found, "printed": {}}, _key(test_set), cfg)
+    assert result.status == "failed"
     assert result.points == 0 and "could not be graded" in result.message
 
 
@@ -144,3 +146,53 @@ def test_the_isolated_process_reports_a_crash_without_a_result(tmp_path):
     with pytest.raises(IsolatedError, match="longer than"):
         run_isolated("os:system", {"command": "sleep 30"}, tmp_path, [], ENV, timeout_s=2)
     assert run_isolated("math:hypot", {}, tmp_path, [], ENV, timeout_s=60) == 0.0
+
+
+def test_an_unusable_test_set_is_the_graders_fault_not_the_students(models, test_set, tmp_path):
+    """A damaged test set (the grader's data) makes the model checks "errored": 0 points, the student told
+    it is not their doing, the instructor told the cause; the same model measures fine with good data."""
+    made, _ = models
+    damaged = tmp_path / "images.npy"
+    damaged.write_bytes(b"not an array")
+    key = {"file": "brain_food_model_1.keras", "batch": {"images": str(damaged), "labels": str(test_set.labels)}}
+    kept = tmp_path / "brain_food_model_1.keras"
+    kept.write_bytes(made["improved"].read_bytes())
+    found = measure(ITEMS["q4_2.accuracy"], kept, key, runner(tmp_path))
+    assert found["fault"] == "grader", found
+    cfg = CheckConfig("q4_2.accuracy", 4.0, params={"partial_from": 0.83, "full_from": 0.95})
+    result = judge("q4_2.accuracy", {"answers": None, "file": found, "printed": {}}, key, cfg)
+    assert result.status == "errored" and result.points == 0
+    assert "not in your work" in result.message and "instructor will regrade" in result.message
+    assert [c.kind for c in result.concerns] == ["grader"] and "could not be measured" in result.concerns[0].text
+
+
+def test_unprepared_test_data_is_the_graders_fault(models, tmp_path):
+    made, _ = models
+    kept = tmp_path / "brain_food_model_1.keras"
+    kept.write_bytes(made["improved"].read_bytes())
+    key = {"file": kept.name, "batch": {"unavailable": "real_7.gz is missing"}}
+    found = measure(ITEMS["q4_2.accuracy"], kept, key, runner(tmp_path))
+    assert found == {"error": "the grader could not prepare its test data (real_7.gz is missing)", "fault": "grader"}
+
+
+def test_the_isolated_process_says_whose_fault_a_failure_is(tmp_path):
+    with pytest.raises(IsolatedError) as grader:
+        run_isolated("json:loads", {"s": "{"}, tmp_path, [], ENV, timeout_s=60)
+    assert grader.value.fault == "grader" and "JSONDecodeError" in str(grader.value)
+    with pytest.raises(IsolatedError) as file_fault:
+        run_isolated(
+            "autograder.probes.p4_models:inspect_model",
+            {
+                "model_file": str(tmp_path / "missing.keras"),
+                "onnx_file": str(tmp_path / "m.onnx"),
+                "max_unpacked_mb": 1,
+            },
+            tmp_path,
+            [],
+            ENV,
+            timeout_s=60,
+        )
+    assert file_fault.value.fault == "submission" and "was not submitted" in str(file_fault.value)
+    with pytest.raises(IsolatedError) as limit:
+        run_isolated("os:system", {"command": "sleep 30"}, tmp_path, [], ENV, timeout_s=2)
+    assert limit.value.fault == "limit"
