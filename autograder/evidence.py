@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.spans import question_cells
 from autograder.suite import ITEMS
 
 
@@ -22,6 +23,12 @@ def keep_files(folder: Path, target: Path, check_ids: list[str]) -> None:
         file = ITEMS[check_id].file
         if file is not None and (folder / file.name).is_file() and not (folder / file.name).is_symlink():
             shutil.copyfile(folder / file.name, target / file.name)
+
+
+def question_figures(cells: list, figures: dict[int, list[dict]], label: str, known: list[str]) -> dict:
+    """A figure check's observation: the figures the cells of question `label` displayed as they ran."""
+    mine = question_cells(cells, label, known)
+    return {"question": label, "figures": [f for i in mine for f in figures.get(i, [])], "cells": len(mine)}
 
 
 def saved_outputs(nb: nbformat.NotebookNode, names: set[str]) -> dict[str, str]:

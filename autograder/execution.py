@@ -27,6 +27,8 @@ from autograder.results import Unobserved
 IGNORE_TAG = "otter_ignore"
 MAX_RESTARTS = 3
 RESULT_START, RESULT_END = "<<assn1-result>>", "<<end-assn1-result>>"
+# The display messages in which the setup code sends each cell's figure descriptions (probing.py).
+FIGURES_MIME = "application/vnd.assn1.figures+json"
 # otter's own calls: the grader does the checking, so these lines never run under grading.
 OTTER_LINE = re.compile(
     r"^\s*(import otter\b.*|grader\s*=\s*otter\.Notebook\(.*\)|grader\.(check|check_all|export)\(.*\))\s*$"
@@ -61,6 +63,7 @@ class Execution:
     timed_out: bool = False
     seconds: float = 0.0
     startup_error: str = ""
+    figures: dict[int, list[dict]] = field(default_factory=dict)  # cell index -> figures it displayed
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -87,6 +90,7 @@ class RunSpec:
     cell_timeout_s: float
     notebook_timeout_s: float
     probe_timeout_s: float
+    figure_token: str = ""  # figure messages without it are not the setup code's, and are dropped
 
 
 def run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
@@ -126,6 +130,7 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                 await _execute_code(client, setup_code, timeout=120)
                 for index in replay:
                     await _execute_cell(client, nb, index, max(1.0, min(cell_timeout_s, deadline - time.monotonic())))
+                    result.figures[index] = take_figures(nb.cells[index], spec.figure_token)
                 while position < len(nb.cells):
                     cell = nb.cells[position]
                     record = result.cells[position]
@@ -140,6 +145,7 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                     else:
                         t0 = time.monotonic()
                         status, detail = await _execute_cell(client, nb, position, min(cell_timeout_s, deadline - t0))
+                        result.figures[position] = take_figures(cell, spec.figure_token)
                         record.status, record.detail, record.seconds = status, detail, time.monotonic() - t0
                         if status in ("ran", "error", "timeout"):
                             replay.append(position)
@@ -200,6 +206,23 @@ async def _stop(client: NotebookClient) -> None:
                 await km.cleanup_resources()
             except Exception:  # noqa: BLE001
                 pass
+
+
+def take_figures(cell: nbformat.NotebookNode, token: str) -> list[dict]:
+    """Remove the figure messages from a cell's outputs; return the descriptions the setup code sent
+    with `token`, if the cell also displayed a figure (an image among its outputs), else []."""
+    sent, kept = [], []
+    for output in cell.get("outputs", []):
+        payload = output.get("data", {}).get(FIGURES_MIME) if output.get("output_type") == "display_data" else None
+        if payload is None:
+            kept.append(output)
+        elif isinstance(payload, dict) and payload.get("token") == token and isinstance(payload.get("figures"), list):
+            sent += [f for f in payload["figures"] if isinstance(f, dict)]
+    cell.outputs = kept
+    shown = any(
+        "image/png" in o.get("data", {}) for o in kept if o.get("output_type") in ("display_data", "execute_result")
+    )
+    return sent if shown and token else []
 
 
 async def _execute_cell(client: NotebookClient, nb, index: int, timeout: float) -> tuple[str, str]:

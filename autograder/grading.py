@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from autograder.config import Config, Limits, load_config
 from autograder.judging import judge, measure_files, observation, prepare_keys, score_questions
 from autograder.keys import build_bundle
 from autograder.results import Concern, SubmissionResult, Unobserved
+from autograder.spans import question_label
 from autograder.submissions import Submission, SubmissionError, read_notebook, unpack
 from autograder.suite import ITEMS
 
@@ -128,10 +130,17 @@ def grade_one(
         run = _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s)
     measured = measure_files(kept, keys, check_ids, _file_runner(config, isolation, box, kept, seed))
     printed = evidence.saved_outputs(nb, {name for i in check_ids for name in ITEMS[i].saved_output})
+    labels = {
+        q: question_label(question.title) for p in config.problems.values() for q, question in p.questions.items()
+    }
+    known = [label for label in labels.values() if label]
     results = []
     for check_id in check_ids:
-        probed = _probed(run, check_id)
-        observed = observation(check_id, probed, measured.get(check_id), printed)
+        item = ITEMS[check_id]
+        if item.engine_only and not run.startup_error:
+            observed = evidence.question_figures(run.notebook.cells, run.figures, labels[item.question] or "", known)
+        else:
+            observed = observation(check_id, _probed(run, check_id), measured, printed)
         results.append(judge(check_id, observed, keys[check_id], CheckConfig(**bundle["configs"][check_id])))
     out = options.out_dir / submission.name
     out.mkdir(parents=True, exist_ok=True)
@@ -171,16 +180,18 @@ def _probed(run: execution.Execution, check_id: str):
 
 
 def _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s) -> execution.Execution:
+    token = secrets.token_hex(16)  # figure messages from anything but the setup code lack it
     spec = execution.RunSpec(
         prefix=sandbox.kernel_prefix(isolation, limits, box, cgroup),
         scratch=box.scratch,
         connection_dir=box.connection_dir,
         env=execution.kernel_env(box.scratch, box.shipped, seed),
-        setup_code=probing.setup_code(seed),
-        probe_code={i: probing.probe_code(i, keys[i], str(box.shipped)) for i in check_ids},
+        setup_code=probing.setup_code(seed, token),
+        probe_code={i: probing.probe_code(i, keys[i], str(box.shipped)) for i in check_ids if not ITEMS[i].engine_only},
         cell_timeout_s=limits.cell_timeout_s,
         notebook_timeout_s=notebook_timeout_s,
         probe_timeout_s=limits.probe_budget_s + 10,
+        figure_token=token,
     )
     return execution.run(execution.prepare(nb), spec)
 

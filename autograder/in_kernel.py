@@ -48,16 +48,16 @@ def run_check(check_id: str, env: dict[str, Any]) -> CheckResult:
     if check_id not in bundle["keys"]:
         raise KeyError(f"check `{check_id}` is not in this bundle")
     if ITEMS[check_id].file is None:
-        key, measured = bundle["keys"][check_id], None
+        key, files = bundle["keys"][check_id], None
     else:
-        key, measured = _prepared_keys()[check_id], _measurements().get(check_id)
-    result = judge_answers(check_id, env, key, CheckConfig(**bundle["configs"][check_id]), measured)
+        key, files = _prepared_keys()[check_id], _measurements()
+    result = judge_answers(check_id, env, key, CheckConfig(**bundle["configs"][check_id]), files)
     _log(result)
     return result
 
 
 @lru_cache(maxsize=1)
-def _measurements() -> dict[str, dict]:
+def _measurements() -> dict[str, dict]:  # by file name
     """The submitted files beside the notebook, measured as the engine measures them (each step in its
     own interpreter, without the engine's sandbox), from copies; once, when a check first needs them."""
     keys = _prepared_keys()

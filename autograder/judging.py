@@ -65,18 +65,12 @@ def measure(item: Item, path: Path, key: dict, run: Runner) -> dict:
 
 
 def measure_files(kept: Path, keys: dict[str, dict], check_ids: list[str], run: Runner) -> dict[str, dict]:
-    """Each check's measurement of its kept file, by check id; a file is measured once per way of measuring it."""
-    done: dict[tuple, dict] = {}
-    out = {}
+    """The measurement of every file the checks measure, by file name, each measured once."""
+    out: dict[str, dict] = {}
     for check_id in check_ids:
         item = ITEMS[check_id]
-        if item.file is None:
-            continue
-        key = keys[check_id]
-        memo = (item.file.name, item.file.measure, json.dumps(key.get("batch"), sort_keys=True))
-        if memo not in done:
-            done[memo] = measure(item, kept / item.file.name, key, run)
-        out[check_id] = done[memo]
+        if item.file is not None and item.file.name not in out:
+            out[item.file.name] = measure(item, kept / item.file.name, keys[check_id], run)
     return out
 
 
@@ -105,14 +99,16 @@ def prepare_keys(keys: dict[str, dict]) -> tuple[dict[str, dict], list[str]]:
     return out, problems
 
 
-def observation(check_id: str, probed: Any, measured: dict | None, printed: dict[str, str]) -> Any:
-    """What the check of `check_id` sees: the probe's data alone, or with the file and the saved outputs."""
+def observation(check_id: str, probed: Any, files: dict[str, dict], printed: dict[str, str]) -> Any:
+    """What the check of `check_id` sees: the probe's data alone, or with its file's measurement (and
+    every submitted file's, by name, to compare) and the saved outputs' values."""
     item = ITEMS[check_id]
     if item.file is None and not item.saved_output:
         return probed
     return {
         "answers": None if isinstance(probed, Unobserved) else probed,
-        "file": measured,
+        "file": files.get(item.file.name) if item.file is not None else None,
+        "files": files,
         "printed": {name: printed[name] for name in item.saved_output if name in printed},
     }
 
@@ -141,10 +137,15 @@ def judge(check_id: str, observed: Any, key: dict, cfg: CheckConfig) -> CheckRes
 
 
 def judge_answers(
-    check_id: str, answers: dict, key: dict, cfg: CheckConfig, measured: dict | None = None, printed: dict | None = None
+    check_id: str,
+    answers: dict,
+    key: dict,
+    cfg: CheckConfig,
+    files: dict[str, dict] | None = None,
+    printed: dict | None = None,
 ) -> CheckResult:
     """Probe `answers` in this process and judge them: the otter test files' and the tests' path."""
-    return judge(check_id, observation(check_id, observe(check_id, answers, key), measured, printed or {}), key, cfg)
+    return judge(check_id, observation(check_id, observe(check_id, answers, key), files or {}, printed or {}), key, cfg)
 
 
 def _unobserved(observed: Unobserved, cfg: CheckConfig) -> CheckResult:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 
-from autograder.execution import RESULT_END, RESULT_START
+from autograder.execution import FIGURES_MIME, RESULT_END, RESULT_START
 from autograder.judging import probe_inputs
-from autograder.probes.figures import FIGURES_NAME
 from autograder.suite import ITEMS
 
-# Runs first in every kernel: fixed seeds, and a record of every figure before matplotlib closes it.
+# Runs first in every kernel: fixed seeds, and a description of every figure a cell draws, sent to the
+# grader as the cell ends (a display message of its own type carrying this kernel's token, which the
+# engine takes out of the notebook). Nothing is kept in the notebook's namespace or in a module.
 SETUP_TEMPLATE = """
-def __assn1_setup(seed, max_points=50, max_lines=30, max_figures=1000):
+def __assn1_setup(seed, token, mime, max_points=50, max_lines=30, max_figures=50):
     import random
     random.seed(seed)
     try:
@@ -25,13 +26,13 @@ def __assn1_setup(seed, max_points=50, max_lines=30, max_figures=1000):
         numpy.random.seed(seed)
     except Exception:
         pass
-    figures = globals().setdefault({figures!r}, [])
     try:
         import matplotlib.pyplot as plt
         from matplotlib import _pylab_helpers
+        from matplotlib.collections import LineCollection
+        from IPython.display import publish_display_data
     except Exception:
         return
-    from matplotlib.collections import LineCollection
 
     def line_data(line):
         x, y = line.get_xdata(orig=False), line.get_ydata(orig=False)
@@ -53,18 +54,16 @@ def __assn1_setup(seed, max_points=50, max_lines=30, max_figures=1000):
                 "n_lines": len(lines), "line_collection_segments": segments,
                 "n_collections": len(ax.collections), "lines": lines[:max_lines],
             }})
-        return {{"number": fig.number, "axes": axes}}
+        return {{"axes": axes}}
 
-    seen = {{}}
+    drawn = {{}}  # this cell's figures by id, described when last seen
 
     def record(fig):
-        if len(figures) >= max_figures:
-            return
-        try:
-            seen[id(fig)] = len(figures)
-            figures.append(describe(fig))
-        except Exception:
-            pass
+        if len(drawn) < max_figures or id(fig) in drawn:
+            try:
+                drawn[id(fig)] = describe(fig)
+            except Exception:
+                pass
 
     Gcf = _pylab_helpers.Gcf
     original = {{name: getattr(Gcf, name) for name in ("destroy", "destroy_fig", "destroy_all")}}
@@ -88,16 +87,20 @@ def __assn1_setup(seed, max_points=50, max_lines=30, max_figures=1000):
 
     def after_cell(*args):
         for manager in list(Gcf.figs.values()):
-            fig = manager.canvas.figure
-            if id(fig) in seen:
-                figures[seen[id(fig)]] = describe(fig)
-            else:
-                record(fig)
+            record(manager.canvas.figure)
+        if drawn:
+            publish_display_data({{mime: {{"token": token, "figures": list(drawn.values())}}}})
+            drawn.clear()
 
-    get_ipython().events.callbacks["post_execute"].insert(0, after_cell)
+    def before_cell(*args):  # what the previous cell's figure flush closed was sent already
+        drawn.clear()
+
+    events = get_ipython().events
+    events.callbacks["post_execute"].insert(0, after_cell)  # before the inline backend shows and closes
+    events.register("pre_run_cell", before_cell)
 
 
-__assn1_setup({seed})
+__assn1_setup({seed}, {token!r}, {mime!r})
 del __assn1_setup
 """
 
@@ -126,16 +129,15 @@ del __assn1_probe
 """
 
 
-def setup_code(seed: int) -> str:
-    return SETUP_TEMPLATE.format(seed=seed, figures=FIGURES_NAME)
+def setup_code(seed: int, token: str) -> str:
+    """The setup cell of a kernel whose figure messages carry `token`."""
+    return SETUP_TEMPLATE.format(seed=seed, token=token, mime=FIGURES_MIME)
 
 
 def probe_code(check_id: str, key: dict, shipped: str) -> str:
-    item = ITEMS[check_id]
-    answers = list(item.answers) + ([FIGURES_NAME] if item.engine_only else [])
     return PROBE_TEMPLATE.format(
         shipped=shipped,
-        answers=answers,
+        answers=list(ITEMS[check_id].answers),
         check_id=check_id,
         key=json.dumps(probe_inputs(check_id, key)),
         start=RESULT_START,

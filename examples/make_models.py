@@ -4,7 +4,10 @@ Takes the models the calibration script saved (tests/benchmarks/calibrate_p4.py 
 drops their optimizer state (the grader never needs it, and it doubles the size) and adds an
 untrained network for the weak example:
 
-    python examples/make_models.py DIR [--seed 0] [--baseline-seed 1]
+    python examples/make_models.py DIR [--seed 0] [--baseline-seed 0] [--more-data-seed 1]
+
+baseline_more_data.keras is the course's baseline architecture trained on segments 0-6 for 10 epochs
+(the calibration row baseline_0-6; the committed file is seed 1 of a run with KERAS_BACKEND=torch).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("trained", type=Path, help="the calibration run's --save-dir")
     parser.add_argument("--seed", type=int, default=0, help="which seed's improved models to use")
     parser.add_argument("--baseline-seed", type=int, default=0, help="which seed's baseline (segments 0-2)")
+    parser.add_argument("--more-data-seed", type=int, default=1, help="which seed's baseline on segments 0-6")
     args = parser.parse_args(argv)
 
     import keras
@@ -36,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         "improved_1.keras": args.trained / f"improved_1_seed{args.seed}.keras",
         "improved_2.keras": args.trained / f"improved_2_seed{args.seed}.keras",
         "baseline.keras": args.trained / f"baseline_0-2_seed{args.baseline_seed}.keras",
+        "baseline_more_data.keras": args.trained / f"baseline_0-6_seed{args.more_data_seed}.keras",
     }
     for name, source in picks.items():
         model = keras.models.load_model(source, safe_mode=True, compile=False)

@@ -44,6 +44,29 @@ SEED_P1_SELECT = """from sklearn.linear_model import LassoCV, LinearRegression
 reg = LassoCV(cv=5, random_state=0).fit(X, y)
 S_hat = np.where(reg.coef_ != 0)[0]"""
 
+IMPROVED_1 = """    model_1 = compile_model(keras.Sequential([
+        keras.Input((128, 128, 1)),
+        layers.Conv2D(16, (5, 5), padding="same", activation="relu"),
+        layers.MaxPooling2D((4, 4)),
+        layers.Conv2D(32, (3, 3), padding="same", activation="relu"),
+        layers.MaxPooling2D((4, 4)),
+        layers.Flatten(),
+        layers.Dropout(0.3),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(2),
+    ]))
+    # Keep the epoch with the best validation accuracy: a late Adam step can knock a nearly perfect net off.
+    keep_best = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=2, restore_best_weights=True)
+    model_1.fit(more_images, more_labels, epochs=2, validation_split=0.2, shuffle=True, callbacks=[keep_best])"""
+BASELINE_MORE_DATA = """    model_1 = compile_model(keras.Sequential([  # the baseline's layers, trained longer on more data
+        keras.Input((128, 128, 1)),
+        layers.Conv2D(32, (5, 5), activation="relu"),
+        layers.MaxPooling2D((4, 4)),
+        layers.Flatten(),
+        layers.Dense(2),
+    ]))
+    model_1.fit(more_images, more_labels, epochs=10, validation_split=0.2, shuffle=True)"""
+
 VARIANTS = {
     "reference": Variant("none: the instructor's solution, expected to earn every autograded point."),
     "seed_student_p1": Variant(
@@ -82,10 +105,21 @@ VARIANTS = {
         models=(("brain_food_model_1.keras", "improved_1.keras"), ("brain_food_model_2.keras", "improved_2.keras")),
         printed=(("test_acc_1", "0.9912"), ("test_acc_2", "0.9980")),
     ),
+    "p4_more_data": Variant(
+        "none: model 1 is the course's baseline architecture trained on segments 0-6 for 10 epochs, the "
+        'assignment\'s own first suggestion ("train on more data"); it earns its accuracy like any model.',
+        edits=((IMPROVED_1, BASELINE_MORE_DATA),),
+        models=(
+            ("brain_food_model_1.keras", "baseline_more_data.keras"),
+            ("brain_food_model_2.keras", "improved_2.keras"),
+        ),
+        printed=(("test_acc_1", "0.9989"), ("test_acc_2", "0.9980")),
+    ),
     "p4_weak": Variant(
-        "Problem 4 hands in the course's baseline, trained on segments 0-2, as model 1 and an untrained "
-        "network as model 2, and reports 0.99 for both.",
-        fails=("q4_2.accuracy", "q4_2.architecture", "q4_3.accuracy"),
+        "Problem 4 hands in the course's baseline, trained on segments 0-2, as model 1 (it earns what its "
+        "accuracy earns) and an untrained network as model 2, and reports 0.99 for both.",
+        fails=("q4_2.accuracy", "q4_3.accuracy"),
+        partial=("q4_2.accuracy",),
         models=(("brain_food_model_1.keras", "baseline.keras"), ("brain_food_model_2.keras", "untrained.keras")),
         printed=(("test_acc_1", "0.99"), ("test_acc_2", "0.99")),
     ),

@@ -1,4 +1,5 @@
-"""Plot checks read figure descriptions (data, not pixels): the best-matching axes earns credit per property."""
+"""Plot checks read figure descriptions (data, not pixels) of the figures their question's cells displayed:
+the best-matching axes earns credit per property, and the message names what it lacks."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def check_best_axes(observed: dict, properties: list[Property], what: str, *, cf
     """Score every recorded axes by the share of `properties` it has; the best one counts."""
     candidates = all_axes(observed)
     if not candidates:
-        return failed(cfg, f"no figure was drawn for {what}.")
+        where = "the cells under its heading displayed none" if observed.get("cells") else "no heading for it was found"
+        return failed(cfg, f"no figure was found for {observed.get('question') or what} ({where}).")
     scored = [(sum(test(ax) for _, test in properties), i) for i, ax in enumerate(candidates)]
     best, index = max(scored)
     missing = [name for name, test in properties if not test(candidates[index])]

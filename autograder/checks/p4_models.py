@@ -1,7 +1,12 @@
 """Problem 4 checks: a submitted CNN's recomputed test accuracy, and what the network is.
 
 `observed` is plain data: {"answers": what the kernel probe read (the student's reported
-test_acc_N) or None, "file": the grader's measurement of the model file, or {"error": why not}}.
+test_acc_N) or None, "file": the grader's measurement of the model file, or {"error": why not},
+"files": every submitted file's measurement by name, "printed": the saved outputs' figures}.
+
+The assignment asks to improve on the baseline "in various ways: train on more data (but always
+test on the same test set) ... use a different mini-batch size": a model with the baseline's layers
+trained better is an improvement, so points follow the recomputed accuracy whatever the layers.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from autograder.checks.spec import CheckConfig
 from autograder.results import CheckResult, Concern, failed, passed
 
-# The course's baseline, layer by layer: what an "improved" model must not simply be.
+# The course's baseline, layer by layer (named in the report; it earns what its accuracy earns).
 BASELINE_SIGNATURE = (
     ("Conv2D", 32, (5, 5)),
     ("MaxPooling2D", (4, 4)),
@@ -78,8 +83,11 @@ def test_accuracy(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:
         said += f", more than {OVERSTATED} above the recomputed figure (flagged for the instructor)"
         flags = (Concern("flag", f"reported accuracy {reported:.4f} for {name}, recomputed {acc:.4f}", cfg.id),)
     where = f"recomputed test accuracy of {name} on {facts['images']:,} test images: {acc:.4f}; {said}"
-    if is_baseline(facts["layers"]):
-        message = f"{where}; it has the baseline's architecture, and this question asks for a changed one."
+    twin = key.get("distinct_from")
+    if twin and same_network(facts, (observed.get("files") or {}).get(twin)):
+        message = (
+            f"{where}; it is the same network as {twin} (same layers and weights), and the two models must differ."
+        )
         return failed(cfg, message, concerns=flags)
     share = min(1.0, max(0.0, (acc - low) / (high - low)))
     scale = f"full credit from {high:.2f}, partial credit above the baseline's {low:.2f}"
@@ -89,12 +97,19 @@ def test_accuracy(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:
 
 
 def architecture(observed: dict, key: dict, cfg: CheckConfig) -> CheckResult:
-    """The file loads safely as a 128x128x1 -> 2 network that is not the baseline; reports its layers."""
+    """The file loads safely (no code run) as a 128x128x1 -> 2 network; reports its layers."""
     facts = observed.get("file") or {}
     name = key["file"]
     if "error" in facts:
         return failed(cfg, f"{name} could not be loaded: {facts['error']}.")
     what = f"{name}: {facts['params']:,} parameters, {describe(facts['layers'])}"
-    if is_baseline(facts["layers"]):
-        return failed(cfg, f"{what}; that is the baseline's architecture, not a changed one.")
-    return passed(cfg, f"{what}.")
+    return passed(cfg, f"{what}{' (the baseline architecture)' if is_baseline(facts['layers']) else ''}.")
+
+
+def same_network(facts: dict, other: dict | None) -> bool:
+    """Whether two measured files hold one network: the same layers and the same weights."""
+    if not other or "error" in other or "error" in facts:
+        return False
+    return signature(facts["layers"]) == signature(other["layers"]) and facts.get("weights_sha256") == other.get(
+        "weights_sha256"
+    )

@@ -48,6 +48,7 @@ def inspect_model(model_file: str, onnx_file: str, max_unpacked_mb: float) -> di
     facts = {
         "params": int(model.count_params()),
         "layers": [_layer_facts(layer) for layer in model.layers],
+        "weights_sha256": _weights_digest(model),
         "input_shape": input_shape,
         "output_shape": output_shape,
         "onnx": False,
@@ -119,6 +120,20 @@ def _accuracy(predict, images_file: str, labels_file: str, batch: int, np) -> di
         correct += int(np.sum(np.argmax(logits, axis=1) == labels[start : start + len(images)]))
     seconds = time.perf_counter() - started
     return {"accuracy": correct / len(labels), "images": int(len(labels)), "seconds": round(seconds, 3)}
+
+
+def _weights_digest(model) -> str:
+    """sha256 of every weight array in order: the same digest means the same trained network."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        array = np.ascontiguousarray(weights)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def _check_archive(path: Path, max_unpacked_mb: float) -> None:

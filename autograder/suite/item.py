@@ -68,10 +68,12 @@ class Item:
     name: str
     answers: tuple[str, ...]
     make_key: Callable[[KeyContext], dict]
-    probe: Callable[[dict, dict], Any]
+    probe: Callable[[dict, dict], Any] | None  # None for a figure check: the engine observes for it
     check: Callable[..., Any]
     secret: tuple[str, ...] = ()  # key fields the probe must not see (expected values, the truth)
-    engine_only: bool = False  # reads what only the engine records (figures); no otter test runs it
+    # A figure check: it reads the figures the cells of its question displayed, which only the engine
+    # records (so no otter test runs it); its check sees {"question": "1.1", "figures": [...]}.
+    engine_only: bool = False
     params: dict[str, Param] = field(default_factory=dict)  # what grading.yml's `params` may set
     # When set, the check sees {"answers": the probe's data or None, "file": the measurement or
     # {"error", "fault"}, "printed": {name: text}} instead of the probe's data alone.

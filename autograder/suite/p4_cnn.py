@@ -29,14 +29,14 @@ def _bundle_data_dir() -> Path:
 TARGET = "autograder.probes.p4_models"
 
 
-def _key(file: str, reported: str) -> Callable[[KeyContext], dict]:
+def _key(file: str, reported: str, distinct_from: str | None) -> Callable[[KeyContext], dict]:
     def make_key(ctx: KeyContext) -> dict:
         batch = {
             "data_dir": str(ctx.data_dir),
             "cache_dir": str(ctx.cache_dir),
             "test_segments": list(ctx.test_segments),
         }
-        return {"file": file, "reported": reported, "batch": batch}
+        return {"file": file, "reported": reported, "batch": batch, "distinct_from": distinct_from}
 
     return make_key
 
@@ -92,7 +92,7 @@ ITEMS = [
         question,
         name,
         (reported,),
-        _key(file, reported),
+        _key(file, reported, None if question == "q4_2" else MODELS["q4_2"][0]),  # model 2 must not be model 1
         _probe(reported),
         check,
         file=MeasuredFile(file, inspect, prepare),

@@ -107,7 +107,10 @@ def test_p4_overstated_accuracy_is_flagged_and_the_baseline_is_named(graded):
     _, out = graded
     text = _outputs(out, "p4_weak")
     assert re.search(r"you reported 0\.9900, more than 0\.02 above the recomputed figure \(flagged", text)
-    assert "that is the baseline's architecture" in text
+    assert (
+        "brain_food_model_1.keras: 62,338 parameters, Conv2D(32, 5x5) > MaxPooling2D(4x4) > Flatten > Dense(2) (the baseline architecture)."
+        in text
+    )
 
 
 def test_p4_test_set_is_decompressed_once_for_the_whole_batch(graded):

@@ -196,3 +196,55 @@ def test_the_isolated_process_says_whose_fault_a_failure_is(tmp_path):
     with pytest.raises(IsolatedError) as limit:
         run_isolated("os:system", {"command": "sleep 30"}, tmp_path, [], ENV, timeout_s=2)
     assert limit.value.fault == "limit"
+
+
+BASELINE_LAYERS = [
+    {"class": "Conv2D", "filters": 32, "kernel_size": [5, 5]},
+    {"class": "MaxPooling2D", "pool_size": [4, 4]},
+    {"class": "Flatten"},
+    {"class": "Dense", "units": 2},
+]
+
+
+def _facts(accuracy: float, digest: str, layers=BASELINE_LAYERS) -> dict:
+    return {"accuracy": accuracy, "images": 12288, "params": 62338, "layers": layers, "weights_sha256": digest}
+
+
+def _judged(check_id: str, files: dict, reported: float | None = None):
+    cfg = CheckConfig(check_id, 4.0, params={"partial_from": 0.83, "full_from": 0.95})
+    file = "brain_food_model_1.keras" if check_id.startswith("q4_2") else "brain_food_model_2.keras"
+    key = {"file": file, "distinct_from": None if file.endswith("1.keras") else "brain_food_model_1.keras"}
+    observed = {"answers": {"reported": reported}, "file": files.get(file), "files": files, "printed": {}}
+    return judge(check_id, observed, key, cfg)
+
+
+def test_the_baseline_architecture_trained_better_earns_its_accuracy_points():
+    """The assignment: "improve upon this baseline model ... Train on more data": layers alone cost nothing."""
+    files = {"brain_food_model_1.keras": _facts(0.9989, "a" * 64)}
+    result = _judged("q4_2.accuracy", files)
+    assert result.status == "passed" and result.points == 4.0, result.message
+    cfg = CheckConfig("q4_2.architecture", 1.0)
+    observed = {"answers": None, "file": files["brain_food_model_1.keras"], "files": files, "printed": {}}
+    architecture = judge("q4_2.architecture", observed, {"file": "brain_food_model_1.keras"}, cfg)
+    assert architecture.passed and "(the baseline architecture)" in architecture.message
+
+
+def test_model_2_identical_to_model_1_earns_no_accuracy_points():
+    same = {"brain_food_model_1.keras": _facts(0.99, "a" * 64), "brain_food_model_2.keras": _facts(0.99, "a" * 64)}
+    result = _judged("q4_3.accuracy", same)
+    assert result.status == "failed" and result.points == 0
+    assert "same network as brain_food_model_1.keras (same layers and weights)" in result.message
+    retrained = {**same, "brain_food_model_2.keras": _facts(0.99, "b" * 64)}
+    assert _judged("q4_3.accuracy", retrained).points == 4.0, "the same layers trained again are another model"
+    assert _judged("q4_2.accuracy", same).points == 4.0, "model 1 keeps its points"
+
+
+def test_a_network_is_digested_by_its_weights(models, test_set, tmp_path):
+    made, _ = models
+    first = _inspect(made["improved"], test_set, tmp_path)
+    (tmp_path / "again").mkdir()
+    again = _inspect(made["improved"], test_set, tmp_path / "again")
+    (tmp_path / "base").mkdir()
+    baseline = _inspect(made["baseline"], test_set, tmp_path / "base")
+    assert checks.same_network(first, again) and not checks.same_network(first, baseline)
+    assert len(first["weights_sha256"]) == 64
