@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from autograder.config import Config
 
 UNBUILT = "unbuilt"  # the field of a key whose builder failed, saying why (keys.build_bundle)
+UNOBSERVED = "__assn1_unobserved__"  # how a stored observation says there was none (encode)
 
 
 def probe_inputs(check_id: str, key: dict) -> dict:
@@ -146,6 +147,19 @@ def judge_answers(
 ) -> CheckResult:
     """Probe `answers` in this process and judge them: the otter test files' and the tests' path."""
     return judge(check_id, observation(check_id, observe(check_id, answers, key), files or {}, printed or {}), key, cfg)
+
+
+def encode(observed: Any) -> Any:
+    """An observation as JSON-able data (Unobserved marked), for the gradebook; `decode` undoes it."""
+    if isinstance(observed, Unobserved):
+        return {UNOBSERVED: {"reason": observed.reason, "fault": observed.fault}}
+    return observed
+
+
+def decode(data: Any) -> Any:
+    if isinstance(data, dict) and set(data) == {UNOBSERVED}:
+        return Unobserved(data[UNOBSERVED]["reason"], data[UNOBSERVED]["fault"])
+    return data
 
 
 def _unobserved(observed: Unobserved, cfg: CheckConfig) -> CheckResult:

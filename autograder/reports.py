@@ -1,15 +1,29 @@
-"""What grading writes: otter's final_grades.csv, Gradescope's results.json, and a table for people."""
+"""What grading writes, all exports of the gradebook: otter's final_grades.csv, a long checks.csv,
+Gradescope's results.json per submission, LMS uploads, and a table for people. Every file is written
+whole or not at all (a temporary file renamed into place), with numbers in a fixed format."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
 
+from autograder.config import Config
+from autograder.errors import Assn1Error
+
 from autograder.results import CheckResult, Concern, QuestionScore, Status, SubmissionResult
 
 POINTS_POSSIBLE_LABEL = "points-per-question"  # otter's label for the first data row
+
+
+def export_all(config: Config, results: list[SubmissionResult], out: Path) -> None:
+    """Every export of a batch: each results.json, final_grades.csv and checks.csv."""
+    for result in results:
+        write_results(result, out / result.name)
+    write_gradebook(results, out / "final_grades.csv")
+    write_checks(results, out / "checks.csv")
 
 
 def write_gradebook(results: list[SubmissionResult], path: Path) -> None:
@@ -20,16 +34,83 @@ def write_gradebook(results: list[SubmissionResult], path: Path) -> None:
     names = sorted(q.name for q in questions)
     possible = {q.name: q.max_points for q in questions}
     total_possible = sum(possible.values())
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", *names, "total_points_earned", "percent_correct", "grading_status"])
-        writer.writerow([POINTS_POSSIBLE_LABEL, *(_num(possible[n]) for n in names), _num(total_possible), 1, "--"])
-        for r in results:
-            scores = {q.name: q.points for q in r.questions}
-            percent = round(r.total / total_possible, 6) if total_possible else 0
-            writer.writerow(
-                [Path(r.source).name, *(_num(scores.get(n, 0)) for n in names), _num(r.total), percent, r.status_text]
-            )
+    rows = [["file", *names, "total_points_earned", "percent_correct", "grading_status"]]
+    rows.append([POINTS_POSSIBLE_LABEL, *(_num(possible[n]) for n in names), _num(total_possible), 1, "--"])
+    for r in results:
+        scores = {q.name: q.points for q in r.questions}
+        percent = _num(r.total / total_possible) if total_possible else 0
+        rows.append(
+            [Path(r.source).name, *(_num(scores.get(n, 0)) for n in names), _num(r.total), percent, r.status_text]
+        )
+    write_csv(rows, path)
+
+
+def write_checks(results: list[SubmissionResult], path: Path) -> None:
+    """checks.csv, one row per submission and check: the long table for analysis."""
+    rows = [["file", "question", "check", "outcome", "points", "max_points", "hidden", "message"]]
+    for r in results:
+        for q in r.questions:
+            for c in q.checks:
+                rows.append(
+                    [
+                        Path(r.source).name,
+                        q.name,
+                        c.check_id,
+                        c.status,
+                        _num(c.points),
+                        _num(c.max_points),
+                        int(c.hidden),
+                        c.message,
+                    ]
+                )
+    write_csv(rows, path)
+
+
+def export_lms(results: list[SubmissionResult], roster: Path, lms: str, path: Path, assignment: str) -> int:
+    """The autograded totals as Gradescope's or Canvas's score upload, students matched through `roster`
+    (columns submission, student_id, and optionally name, email). Refuses a roster that leaves a
+    submission unmatched. Returns the number of students written."""
+    try:
+        with open(roster, newline="", encoding="utf-8-sig") as fh:
+            entries = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise Assn1Error(f"{roster}: cannot read the roster ({exc.strerror}).") from None
+    if not entries or not {"submission", "student_id"} <= set(entries[0]):
+        raise Assn1Error(f"{roster}: the roster needs the columns submission and student_id (name, email optional).")
+    by_submission = {}
+    for entry in entries:
+        for name in {entry["submission"].strip(), Path(entry["submission"].strip()).stem}:
+            by_submission[name] = entry
+    rows = []
+    for r in results:
+        entry = by_submission.get(r.name) or by_submission.get(Path(r.source).name)
+        if entry is None:
+            raise Assn1Error(f"{roster}: no row for the submission {Path(r.source).name}; add it to the roster.")
+        rows.append((entry, r))
+    if lms == "gradescope":
+        table = [["Name", "SID", "Email", "Score", "Max Points"]]
+        table += [
+            [e.get("name", ""), e["student_id"], e.get("email", ""), _num(r.total), _num(r.possible)] for e, r in rows
+        ]
+    else:
+        table = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]]
+        table += [[e.get("name", ""), "", e["student_id"], e.get("email", ""), "", _num(r.total)] for e, r in rows]
+    write_csv(table, path)
+    return len(rows)
+
+
+def write_csv(rows: list[list], path: Path) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    write_text(buffer.getvalue(), path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a file atomically: a temporary file renamed into place, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def gradescope_results(result: SubmissionResult) -> dict:
@@ -114,10 +195,7 @@ def write_results(result: SubmissionResult, folder: Path) -> Path:
 
 
 def write_json(data: dict, path: Path) -> None:
-    """Write JSON atomically (a temp file renamed into place): a reader never sees half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(json.dumps(data, indent=2) + "\n", path)
 
 
 def table(result: SubmissionResult, show_hidden: bool = True) -> str:
@@ -145,5 +223,7 @@ def _line(check: CheckResult) -> str:
     return f"[{check.status}] {check.points:g}/{check.max_points:g} {check.message}"
 
 
-def _num(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 6)
+def _num(value: float) -> str:
+    """A number as the CSV files write it: an integer plainly, else up to 6 decimals, no trailing zeros."""
+    value = round(float(value), 6)
+    return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0")

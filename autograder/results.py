@@ -9,6 +9,7 @@ reproduce) travel as concerns. This module is shipped into notebooks' kernels: s
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -34,6 +35,13 @@ class Concern:
 
     def __str__(self) -> str:
         return f"{self.check_id}: {self.text}" if self.check_id else self.text
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "check_id": self.check_id}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Concern:
+        return cls(data["kind"], data["text"], data.get("check_id", ""))
 
 
 @dataclass(frozen=True)
@@ -69,12 +77,12 @@ class CheckResult:
             "points": self.points,
             "max_points": self.max_points,
             "hidden": self.hidden,
-            "concerns": [{"kind": c.kind, "text": c.text, "check_id": c.check_id} for c in self.concerns],
+            "concerns": [c.to_dict() for c in self.concerns],
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> CheckResult:
-        concerns = tuple(Concern(c["kind"], c["text"], c.get("check_id", "")) for c in data.get("concerns", ()))
+        concerns = tuple(Concern.from_dict(c) for c in data.get("concerns", ()))
         fields = {k: data[k] for k in ("check_id", "status", "message", "points", "max_points", "hidden")}
         return cls(**fields, concerns=concerns)
 
@@ -126,6 +134,9 @@ class SubmissionResult:
     concerns: tuple[Concern, ...] = ()  # from running the notebook; the checks' own are added
     not_graded: str = ""  # why the submission could not be graded at all (its file), else ""
     notes: tuple[str, ...] = ()  # how it ran (isolation, cells that raised), for results.json
+    # What each check judged (plain data, JSON-able; see judging.encode): kept so a change of points or
+    # tolerances can be rescored without running the notebook again.
+    observations: dict = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def all_concerns(self) -> tuple[Concern, ...]:
