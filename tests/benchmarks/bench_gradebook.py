@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         raw["problems"]["p2"]["questions"]["q2_2"]["checks"]["exponent_values"]["rtol"] = 1e-3
         (root / "grading.yml").write_text(yaml.safe_dump(raw))
         rescore, said_rescore = _timed(grade)
-    print(f"| run | what `assn1 grade` said | wall s | vs the first run |")
+    print("| run | what `assn1 grade` said | wall s | vs the first run |")
     print("|---|---|---|---|")
     print(f"| first, -j 2, {args.submissions} submissions | {said_first} | {first:.1f} | 1 |")
     print(f"| again, nothing changed | {said_rerun} | {rerun:.2f} | {rerun / first:.3f} |")
