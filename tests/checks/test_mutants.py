@@ -35,7 +35,16 @@ from reference import p1_lasso as ref1
 from reference import p2_bandwidth as ref2
 from reference import p3_mercer as ref3
 
-from checking import judge, private_bundle, regress_of_difference
+from checking import (
+    alpha_cholesky,
+    alpha_eigh,
+    alpha_lstsq,
+    alpha_normal_equations,
+    alpha_pinv,
+    judge,
+    private_bundle,
+    regress_of_difference,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -444,6 +453,9 @@ MUTANTS = [
     pytest.param({"alpha_hat": alpha_pseudo_inverse}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-pinv-K-only"),
     pytest.param({"alpha_hat": alpha_ridge_formula}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-ridge-formula"),
     pytest.param({"alpha_hat": alpha_fitted_values}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-fitted-values"),
+    pytest.param(  # right while K is invertible (the stationary check's inputs); raises on an exactly singular K
+        {"alpha_hat": alpha_normal_equations}, {A_OBJECTIVE}, id="alpha-uncancelled-normal-equations"
+    ),
     pytest.param(  # a (m, 1) column: right values, wrong shape (broadcasts into a grid in the starter code)
         {"mercer_kernel_regress": regress_column}, {REG_SHAPE, REG_VALUES}, id="regress-column-output"
     ),
@@ -497,6 +509,10 @@ ALTERNATIVES = [
         {"alpha_hat": alpha_inverse, "mercer_kernel_regress": regress_starter_inverse}, id="p3-explicit-inverse"
     ),
     pytest.param({"alpha_hat": alpha_column}, id="p3-alpha-as-column"),
+    pytest.param({"alpha_hat": alpha_pinv}, id="p3-alpha-pinv-of-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_lstsq}, id="p3-alpha-lstsq-on-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_cholesky}, id="p3-alpha-cholesky-of-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_eigh}, id="p3-alpha-eigendecomposition-of-K"),
     pytest.param({"mercer_kernel_regress": regress_scalar_loops}, id="p3-regress-scalar-loops"),
     pytest.param(  # the assignment's other spelling, and no mercer_kernel_regress at all
         {"mercer_kernel_regress": REMOVED, "mercere_kernel_regress": ref3.mercer_kernel_regress},
