@@ -127,14 +127,14 @@ def check_regress_shape(observed: list[dict], key: dict, *, cfg: CheckConfig) ->
 def check_regress_values(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
     """mercer_kernel_regress matches the expected fit for each probed kernel and lambda.
 
-    Inputs the probe marks not applicable (a kernel with no k(x - y) form, handed to a regression
-    written for the student's own difference kernels) are left out; the others must all match.
+    Inputs the probe marks not applicable (the regression called the kernel the way the student's own
+    kernels take it, and the grader's kernel has no such form) are left out; the others must all match.
     """
-    bad, skipped = [], 0
+    bad, skipped = [], []
     for obs, case, expected in zip(observed, key["cases"], key["expected"]):
         label = case["label"]
         if "not_applicable" in obs:
-            skipped += 1
+            skipped.append(obs["not_applicable"])
             continue
         if "error" in obs:
             bad.append(f"{label}: raised {obs['error']}")
@@ -145,15 +145,15 @@ def check_regress_values(observed: list[dict], key: dict, *, cfg: CheckConfig) -
         m = mismatch(obs["data"], expected, cfg.rtol, cfg.atol)
         if m.n_bad:
             bad.append(f"{label}: {m.describe(cfg.rtol, cfg.atol)}")
-    judged = len(key["cases"]) - skipped
+    judged = len(key["cases"]) - len(skipped)
     if bad or not judged:
         first = bad[0] if bad else "no input could be judged"
         return failed(cfg, f"`mercer_kernel_regress` is wrong for {len(bad)} / {judged} inputs; {first}.")
     if skipped:
         return passed(
             cfg,
-            f"`mercer_kernel_regress` matches on all {judged} kernel/lambda inputs with difference kernels, "
-            f"as written for your own k(x - y) kernels ({skipped} inputs with a non-difference kernel left out).",
+            f"`mercer_kernel_regress` matches on all {judged} kernel/lambda inputs it applies to "
+            f"({len(skipped)} inputs left out: {skipped[0]}).",
         )
     return passed(cfg, f"`mercer_kernel_regress` matches on all {judged} kernel/lambda inputs.")
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
 from autograder.checks import p3_mercer as checks
 from autograder.probes.calls import short_repr, to_number
-from autograder.probes.p3_mercer import GRADER_KERNELS, gaussian, gram, probe_alpha, probe_regress
+from autograder.probes.p3_mercer import GRADER_KERNELS, gram, probe_alpha, probe_regress
 from autograder.suite.item import Item, KeyContext, Param
 
 REGRESS_NAMES = ("mercer_kernel_regress", "mercere_kernel_regress")
 KERNEL_NAMES = ("kernel1", "kernel2")
+VALUE_KERNELS = ("gaussian(0.3)", "laplacian(0.5)", "polynomial(2)")  # regress_values' kernels
 
 
 def regress_function(answers: dict):
@@ -116,19 +116,18 @@ def _regress_cases(
 
 
 def _probe_regress_cases(answers: dict, key: dict) -> list[dict]:
-    regress = regress_function(answers)
-    timeout = key["limits"]["call_s"]
+    """The regression on the key's cases, with kernels offered in the conventions of the student's own."""
     own = [answers[name] for name in KERNEL_NAMES if name in answers]
-    return [probe_regress(regress, GRADER_KERNELS[c["kernel"]], [c], timeout, own)[0] for c in key["cases"]]
+    return probe_regress(regress_function(answers), key["cases"], key["limits"]["call_s"], own)
 
 
 def _regress_values_key(ctx: KeyContext) -> dict:
     from reference import p3_mercer as ref
 
-    cases = _regress_cases(ctx.rng, list(GRADER_KERNELS), [0.01, 0.1, 1.0])
+    cases = _regress_cases(ctx.rng, list(VALUE_KERNELS), [0.01, 0.1, 1.0])
     expected = [
         ref.mercer_kernel_regress(
-            GRADER_KERNELS[c["kernel"]](), np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
+            GRADER_KERNELS[c["kernel"]].pair, np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
         ).tolist()
         for c in cases
     ]
@@ -138,12 +137,8 @@ def _regress_values_key(ctx: KeyContext) -> dict:
 def _limits_key(ctx: KeyContext) -> dict:
     X = np.linspace(-1, 1, 15)
     y = (3 * X**2 + 0.25 * ctx.rng.standard_normal(15)).tolist()
-    base = {"kernel": "narrow-gaussian", "X": X.tolist(), "y": y, "x": X.tolist()}
+    base = {"kernel": "gaussian(0.05)", "X": X.tolist(), "y": y, "x": X.tolist()}
     return {"cases": [{**base, "lmbda": 1e-10, "label": "tiny lambda"}, {**base, "lmbda": 1e8, "label": "huge lambda"}]}
-
-
-def _probe_limits(answers: dict, key: dict) -> list[dict]:
-    return probe_regress(regress_function(answers), partial(gaussian, 0.05), key["cases"], key["limits"]["call_s"])
 
 
 def _probe_kernels(answers: dict, key: dict) -> dict:
@@ -206,9 +201,9 @@ ITEMS = [
     Item(
         "q3_2",
         "regress_limits",
-        REGRESS_NAMES,
+        REGRESS_NAMES + KERNEL_NAMES,  # the kernels: the convention the regression is written for
         make_key=_limits_key,
-        probe=_probe_limits,
+        probe=_probe_regress_cases,
         check=checks.check_regress_limits,
         params={"shrink": Param(0.01, 1e-9, 1.0, doc="largest fit with a huge lambda, relative to max |y|")},
     ),

@@ -62,6 +62,21 @@ def regress_of_difference(kernel, X, y, x, lmbda):
     return kernel(x[:, None] - X[None, :]) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
 
 
+def regress_of_gram_matrix(kernel, X, y, x, lmbda):
+    """Written for kernels that return the whole Gram matrix k(A, B): one call for K, one for K(x, X)."""
+    K = kernel(X, X)
+    return kernel(x, X) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def gram_matrix_kernel(h):
+    """A real student's Gaussian kernel, written for 1-D arrays and returning the len(A) x len(B) Gram matrix."""
+
+    def k(A, B):
+        return np.exp(-((A[:, None] - B[None, :]) ** 2) / (2 * h**2))
+
+    return k
+
+
 # Student-style alpha_hat(K, Y, lmbda): solvers of (K + lambda I) a = Y, all valid on exactly singular K,
 # and the un-cancelled normal equations, which are not.
 

@@ -41,9 +41,11 @@ from checking import (
     alpha_lstsq,
     alpha_normal_equations,
     alpha_pinv,
+    gram_matrix_kernel,
     judge,
     private_bundle,
     regress_of_difference,
+    regress_of_gram_matrix,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -468,6 +470,11 @@ MUTANTS = [
         {REG_SHAPE, REG_LIMITS, REG_VALUES},
         id="regress-returns-alpha",
     ),
+    pytest.param(  # kernel(X, X) and kernel(x, X) for whole Gram matrices, next to elementwise kernels of its own
+        {"mercer_kernel_regress": regress_of_gram_matrix},
+        {REG_SHAPE, REG_LIMITS, REG_VALUES},
+        id="regress-gram-matrix-calls-with-elementwise-kernels",
+    ),
     pytest.param({"kernel2": ref3.kernel1}, {KERNELS}, id="kernel2-same-as-kernel1"),
     pytest.param({"kernel2": lambda x, y: np.exp(-((x - 2 * y) ** 2))}, {KERNELS}, id="kernel-asymmetric"),
     # the reference's lambda no longer suits a (non-PSD) kernel 1, so the simulated risk check fails too
@@ -533,6 +540,14 @@ ALTERNATIVES = [
         id="p3-scalar-math-exp-kernels",
     ),
     pytest.param({"kernel1": gram_kernel(0.5), "kernel2": gram_kernel(0.1)}, id="p3-gram-matrix-kernels"),
+    pytest.param(  # a real solution: kernels only for 1-D arrays, and a regression calling kernel(X, X), kernel(x, X)
+        {
+            "mercer_kernel_regress": regress_of_gram_matrix,
+            "kernel1": gram_matrix_kernel(0.5),
+            "kernel2": gram_matrix_kernel(0.1),
+        },
+        id="p3-gram-matrix-kernels-and-regression",
+    ),
     pytest.param(  # Laplacian and Matern (nu = 3/2)
         {"kernel1": lambda x, y: np.exp(-np.abs(x - y) / 0.3), "kernel2": matern32}, id="p3-laplacian-matern"
     ),

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from autograder.probes import p3_mercer as probes
+from autograder.probes.simulation import risk_curve
 from reference import p3_mercer as ref
 
 from checking import (
@@ -23,10 +24,12 @@ from checking import (
     alpha_normal_equations,
     alpha_pinv,
     expect,
+    gram_matrix_kernel,
     judge,
     max_points,
     private_bundle,
     regress_of_difference,
+    regress_of_gram_matrix,
     shown_at_3_decimals,
 )
 
@@ -113,6 +116,24 @@ VALID_ALPHA = {
 
 def scalar_gaussian(x, y):
     return math.exp(-((x - y) ** 2) / 2)
+
+
+def regress_by_scalar_loops(kernel, X, y, x, lmbda):
+    K = np.array([[kernel(a, b) for b in X] for a in X])
+    k = np.array([[kernel(a, b) for b in X] for a in x])
+    return k @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def row_filling_gaussian(h):
+    """A Gram-matrix kernel filled row by row: it needs 1-D arrays and returns len(A) x len(B)."""
+
+    def k(A, B):
+        K = np.empty((len(A), len(B)))
+        for i, a in enumerate(A):
+            K[i] = np.exp(-((a - B) ** 2) / (2 * h**2))
+        return K
+
+    return k
 
 
 def singular_labels(key: dict) -> list[str]:
@@ -353,6 +374,59 @@ def test_kernel_of_the_difference_passes(run, bundle):
 
 
 DIFFERENCE_KERNELS = {"kernel1": lambda d: np.exp(-(d**2) / 2), "kernel2": lambda d: np.exp(-np.abs(d))}
+GRAM_MATRIX_KERNELS = {"kernel1": gram_matrix_kernel(0.5), "kernel2": gram_matrix_kernel(0.1)}
+OWN_CONVENTIONS = {  # a regression written for its own kernels, in each convention students use
+    "k(X, xj)": (ref.mercer_kernel_regress, {"kernel1": ref.kernel1, "kernel2": ref.kernel2}),
+    "k(x, y)": (regress_by_scalar_loops, {"kernel1": scalar_gaussian, "kernel2": lambda x, y: math.exp(-abs(x - y))}),
+    "k(A, B)": (regress_of_gram_matrix, GRAM_MATRIX_KERNELS),
+    "k(d)": (regress_of_difference, DIFFERENCE_KERNELS),
+}
+
+
+@pytest.mark.parametrize("check_id", ["q3_2.regress_shape", "q3_2.regress_limits"])
+@pytest.mark.parametrize("convention", OWN_CONVENTIONS, ids=str)
+def test_regression_written_for_its_own_kernels_passes(run, bundle, convention, check_id):
+    regress, kernels = OWN_CONVENTIONS[convention]
+    expect(run(check_id, mercer_kernel_regress=regress, **kernels), "passed", max_points(bundle, check_id))
+
+
+@pytest.mark.parametrize("convention", ["k(X, xj)", "k(x, y)", "k(A, B)"], ids=str)
+def test_regression_written_for_its_own_kernels_matches_on_every_input(run, bundle, convention):
+    regress, kernels = OWN_CONVENTIONS[convention]
+    cases = bundle["keys"]["q3_2.regress_values"]["cases"]
+    result = run("q3_2.regress_values", mercer_kernel_regress=regress, **kernels)
+    expect(result, "passed", max_points(bundle, "q3_2.regress_values"), f"all {len(cases)} kernel/lambda inputs.")
+
+
+def test_regression_written_for_gram_matrix_kernels_gets_full_marks_on_3_2(run, bundle):
+    """The real case: kernels k(A, B) returning the Gram matrix, and a regression calling kernel(X, X) and
+    kernel(x, X) once, exact with its own kernels; a broadcasting kernel can't take kernel(x, X)."""
+    regress, kernels = OWN_CONVENTIONS["k(A, B)"]
+    X, y, x = np.linspace(-1, 1, 20), np.cos(np.arange(20)), np.linspace(-1, 1, 7)
+    own_fit = regress(kernels["kernel1"], X, y, x, 0.1)
+    np.testing.assert_allclose(own_fit, ref.mercer_kernel_regress(ref.kernel1, X, y, x, 0.1), rtol=1e-12)
+    results = [run(check_id, mercer_kernel_regress=regress, **kernels) for check_id in REGRESS]
+    assert [r.status for r in results] == ["passed"] * 3, [r.message for r in results]
+    assert sum(r.points for r in results) == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("check_id", ["q3_2_kernels.kernels_valid", "q3_3.lambda_risk"])
+@pytest.mark.parametrize(
+    "kernels",
+    [GRAM_MATRIX_KERNELS, {"kernel1": row_filling_gaussian(0.5), "kernel2": row_filling_gaussian(0.1)}],
+    ids=["broadcast-inside", "filled-row-by-row"],
+)
+def test_gram_matrix_kernels_are_judged_and_simulated(run, bundle, kernels, check_id):
+    """Kernels that need two 1-D arrays are called with two 1-D arrays (the reference's lambdas suit these
+    bandwidths, as the mutation table's Gram-matrix rows show)."""
+    expect(run(check_id, **{**REFERENCE, **kernels}), "passed", max_points(bundle, check_id))
+
+
+@pytest.mark.parametrize("check_id", REGRESS)
+def test_gram_matrix_regression_with_elementwise_kernels_of_its_own_fails(run, bundle, check_id):
+    """Its own kernels take kernel(X, X) elementwise, as the grader's kernel then does: a diagonal, not K."""
+    result = run(check_id, mercer_kernel_regress=regress_of_gram_matrix, kernel1=ref.kernel1, kernel2=ref.kernel2)
+    expect(result, "failed", 0.0)
 
 
 @pytest.mark.parametrize("check_id", REGRESS)
@@ -367,30 +441,72 @@ def test_difference_regression_leaves_out_only_the_kernel_without_a_difference_f
     assert 0 < polynomial < len(cases)
     result = run("q3_2.regress_values", mercer_kernel_regress=regress_of_difference, **DIFFERENCE_KERNELS)
     points = max_points(bundle, "q3_2.regress_values")
-    expect(result, "passed", points, f"all {len(cases) - polynomial} kernel/lambda inputs", f"({polynomial} inputs")
+    expect(
+        result,
+        "passed",
+        points,
+        f"all {len(cases) - polynomial} kernel/lambda inputs",
+        f"({polynomial} inputs left out",
+    )
 
 
 def test_difference_regression_with_two_argument_kernels_of_its_own_fails(run, bundle):
-    """Its own kernels would not run in it, so the polynomial inputs count as errors, not as not applicable."""
+    """Neither its own kernels nor the starter's convention take kernel(x - y): every input raises."""
     cases = bundle["keys"]["q3_2.regress_values"]["cases"]
-    polynomial = sum(c["kernel"].startswith("polynomial") for c in cases)
     result = run("q3_2.regress_values", mercer_kernel_regress=regress_of_difference, kernel1=ref.kernel1)
-    expect(result, "failed", 0.0, f"is wrong for {polynomial} / {len(cases)} inputs", "not a function of x - y")
+    expect(
+        result,
+        "failed",
+        0.0,
+        f"is wrong for {len(cases)} / {len(cases)} inputs",
+        "the grader's kernel takes the calls k(X, xj), k(x, y)",
+    )
 
 
-def test_own_kernels_are_probed_once_however_many_inputs_lack_a_difference_form():
+def test_own_kernels_are_probed_once_however_many_inputs():
     calls = []
 
     def own(d):
         calls.append(d)
         return np.exp(-(d**2) / 2)
 
-    case = {"X": [0.0, 0.5, 1.0], "y": [1.0, 0.0, 2.0], "x": [0.25], "lmbda": 0.1}
-    observed = probes.probe_regress(
-        regress_of_difference, probes.GRADER_KERNELS["polynomial(2)"], [case] * 3, own_kernels=[own]
-    )
+    case = {"kernel": "polynomial(2)", "X": [0.0, 0.5, 1.0], "y": [1.0, 0.0, 2.0], "x": [0.25], "lmbda": 0.1}
+    observed = probes.probe_regress(regress_of_difference, [case] * 3, own_kernels=[own])
     assert all("not_applicable" in o for o in observed)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("grader", ["gaussian(0.3)", "laplacian(0.5)"])
+@pytest.mark.parametrize("convention", list(OWN_CONVENTIONS), ids=str)
+def test_the_grader_kernel_offered_in_each_convention_has_the_same_gram_matrix(grader, convention):
+    """One kernel, whichever way it is called: the values never depend on the convention."""
+    kernel = probes.GRADER_KERNELS[grader]
+    offered = probes.offer(kernel, frozenset(OWN_CONVENTIONS))
+    A, B = np.linspace(-1, 1, 5), np.linspace(-0.5, 1, 4)
+    G = probes.BY_NAME[convention].gram(offered, A, B)
+    np.testing.assert_array_equal(G, kernel.pair(A[:, None], B[None, :]))
+
+
+@pytest.mark.parametrize(
+    "kernel, convention",
+    [
+        (ref.kernel1, "k(X, xj)"),
+        (lambda x, y: math.exp(-((x - y) ** 2) / 0.5), "k(x, y)"),
+        (gram_matrix_kernel(0.5), "k(A, B)"),
+        (row_filling_gaussian(0.5), "k(A, B)"),
+        (lambda d: np.exp(-(d**2) / 0.5), "k(d)"),
+    ],
+    ids=["vectorised", "scalar", "gram-matrix", "gram-matrix-by-rows", "difference"],
+)
+def test_simulation_calls_each_kernel_the_way_the_probe_found_it_works(kernel, convention):
+    """The grader's simulation and the probes share one table of conventions: the same Gaussian gives the
+    same risks however it is written."""
+    found = probes.gram(kernel, [0.0, 0.5], [0.0, 0.5])
+    assert found["convention"] == convention
+    lmbdas, trials = [1e-3, 0.1, 10.0], 4
+    expected = risk_curve(ref.kernel1, "k(X, xj)", lmbdas, trials, seed=3, budget_s=60)
+    observed = risk_curve(kernel, convention, lmbdas, trials, seed=3, budget_s=60)
+    np.testing.assert_allclose(observed["risk"], expected["risk"], rtol=1e-8)
 
 
 # --- 3.3: the lambdas ----------------------------------------------------------------------------
