@@ -35,7 +35,18 @@ from reference import p1_lasso as ref1
 from reference import p2_bandwidth as ref2
 from reference import p3_mercer as ref3
 
-from checking import judge, private_bundle, regress_of_difference
+from checking import (
+    alpha_cholesky,
+    alpha_eigh,
+    alpha_lstsq,
+    alpha_normal_equations,
+    alpha_pinv,
+    gram_matrix_kernel,
+    judge,
+    private_bundle,
+    regress_of_difference,
+    regress_of_gram_matrix,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -444,6 +455,9 @@ MUTANTS = [
     pytest.param({"alpha_hat": alpha_pseudo_inverse}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-pinv-K-only"),
     pytest.param({"alpha_hat": alpha_ridge_formula}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-ridge-formula"),
     pytest.param({"alpha_hat": alpha_fitted_values}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-fitted-values"),
+    pytest.param(  # right while K is invertible (the stationary check's inputs); raises on an exactly singular K
+        {"alpha_hat": alpha_normal_equations}, {A_OBJECTIVE}, id="alpha-uncancelled-normal-equations"
+    ),
     pytest.param(  # a (m, 1) column: right values, wrong shape (broadcasts into a grid in the starter code)
         {"mercer_kernel_regress": regress_column}, {REG_SHAPE, REG_VALUES}, id="regress-column-output"
     ),
@@ -455,6 +469,11 @@ MUTANTS = [
         {"mercer_kernel_regress": regress_returns_alpha},
         {REG_SHAPE, REG_LIMITS, REG_VALUES},
         id="regress-returns-alpha",
+    ),
+    pytest.param(  # kernel(X, X) and kernel(x, X) for whole Gram matrices, next to elementwise kernels of its own
+        {"mercer_kernel_regress": regress_of_gram_matrix},
+        {REG_SHAPE, REG_LIMITS, REG_VALUES},
+        id="regress-gram-matrix-calls-with-elementwise-kernels",
     ),
     pytest.param({"kernel2": ref3.kernel1}, {KERNELS}, id="kernel2-same-as-kernel1"),
     pytest.param({"kernel2": lambda x, y: np.exp(-((x - 2 * y) ** 2))}, {KERNELS}, id="kernel-asymmetric"),
@@ -497,6 +516,10 @@ ALTERNATIVES = [
         {"alpha_hat": alpha_inverse, "mercer_kernel_regress": regress_starter_inverse}, id="p3-explicit-inverse"
     ),
     pytest.param({"alpha_hat": alpha_column}, id="p3-alpha-as-column"),
+    pytest.param({"alpha_hat": alpha_pinv}, id="p3-alpha-pinv-of-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_lstsq}, id="p3-alpha-lstsq-on-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_cholesky}, id="p3-alpha-cholesky-of-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_eigh}, id="p3-alpha-eigendecomposition-of-K"),
     pytest.param({"mercer_kernel_regress": regress_scalar_loops}, id="p3-regress-scalar-loops"),
     pytest.param(  # the assignment's other spelling, and no mercer_kernel_regress at all
         {"mercer_kernel_regress": REMOVED, "mercere_kernel_regress": ref3.mercer_kernel_regress},
@@ -517,6 +540,14 @@ ALTERNATIVES = [
         id="p3-scalar-math-exp-kernels",
     ),
     pytest.param({"kernel1": gram_kernel(0.5), "kernel2": gram_kernel(0.1)}, id="p3-gram-matrix-kernels"),
+    pytest.param(  # a real solution: kernels only for 1-D arrays, and a regression calling kernel(X, X), kernel(x, X)
+        {
+            "mercer_kernel_regress": regress_of_gram_matrix,
+            "kernel1": gram_matrix_kernel(0.5),
+            "kernel2": gram_matrix_kernel(0.1),
+        },
+        id="p3-gram-matrix-kernels-and-regression",
+    ),
     pytest.param(  # Laplacian and Matern (nu = 3/2)
         {"kernel1": lambda x, y: np.exp(-np.abs(x - y) / 0.3), "kernel2": matern32}, id="p3-laplacian-matern"
     ),
