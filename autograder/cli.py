@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--fresh", action="store_true", help="start a new gradebook in OUT, keeping the old one as a backup"
     )
+    grade.add_argument(
+        "--show-hidden", action="store_true", help="feedback pages show hidden checks too (the instructor's copy)"
+    )
     grade.set_defaults(run=_grade)
 
     book = commands.add_parser("gradebook", help="what OUT/gradebook.sqlite holds, and exports of it").add_subparsers(
@@ -113,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run the public checks on your notebook and print a table")
     check.add_argument("notebook", type=Path, help="your notebook (.ipynb) or submission zip")
     check.add_argument("--timeout", type=float, default=None, help="notebook time limit in seconds")
+    check.add_argument(
+        "--html",
+        type=Path,
+        nargs="?",
+        const=Path("feedback.html"),
+        default=None,
+        metavar="FILE",
+        help="also write your feedback page for the public checks (default FILE: feedback.html)",
+    )
     check.set_defaults(run=_check)
     return parser
 
@@ -237,6 +249,7 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
 
     from autograder.batch import GradeOptions, run_batch
     from autograder.gradebook import open_gradebook
+    from autograder.pages.write import write_pages
     from autograder.reports import export_all
     from autograder.submissions import find_submissions
 
@@ -268,6 +281,8 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     finally:
         gradebook.close()
     export_all(config, outcome.results, args.out)
+    only = None if args.show_hidden else outcome.changed
+    write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started)
     counts = outcome.counts
     print(
         f"kept {counts['keep']}, rescored {counts['rescore']}, graded {counts['grade']} (gradebook {_show(args.out / 'gradebook.sqlite')})"
@@ -369,15 +384,29 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     import tempfile
 
     from autograder.grading import GradeOptions, grade_batch
-    from autograder.reports import table
+    from autograder.keys import configured_checks
+    from autograder.reports import table, write_text
     from autograder.results import Status
     from autograder.submissions import find_submissions
 
     with tempfile.TemporaryDirectory(prefix="assn1-check-") as out:
         options = GradeOptions(config.path, Path(out), False, "auto", args.timeout)
         (result,) = grade_batch(config, find_submissions([args.notebook]), options, progress=True)
-    print(table(result, show_hidden=False))
-    print("Public checks only: hidden checks test more inputs when your submission is graded.")
+        if args.html:
+            import nbformat
+
+            from autograder.pages.feedback import feedback_page
+            from autograder.pages.write import reference_figures
+
+            executed = nbformat.read(Path(out) / result.name / "executed.ipynb", as_version=4)
+            write_text(feedback_page(config, result, executed, reference_figures(config)), args.html)
+    hidden: dict[str, float] = {}
+    for check_id, check in configured_checks(config).items():
+        if check.hidden:
+            hidden[check_id.split(".")[0]] = hidden.get(check_id.split(".")[0], 0.0) + check.points
+    print(table(result, hidden))
+    if args.html:
+        print(f"wrote {_show(args.html)} (your feedback page: open it in a browser)")
     return 1 if result.grader_fault or result.status is Status.NOT_GRADED else 0
 
 

@@ -80,6 +80,7 @@ class Stored:
             concerns=self.concerns,
             not_graded=self.not_graded,
             notes=self.notes,
+            observations=self.observations,
         )
 
 

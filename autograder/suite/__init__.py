@@ -13,3 +13,5 @@ from autograder.suite.item import Item
 ITEMS: dict[str, Item] = {
     item.id: item for module in (p1_lasso, p2_bandwidth, p3_mercer, p4_cnn) for item in module.ITEMS
 }
+# question -> a function of the KeyContext drawing the reference's figure for the feedback pages
+REFERENCE_FIGURES = {q: draw for module in (p1_lasso, p2_bandwidth) for q, draw in module.FIGURES.items()}

@@ -70,6 +70,16 @@ def _probe(answers: dict, key: dict) -> dict:
     return probe_answers(**{k: v for k, v in answers.items() if k in ANSWERS})
 
 
+def reference_paths(ctx: KeyContext):
+    """The reference's 1.1 figure on this data file, for the feedback pages."""
+    from autograder.data import problem1
+    from reference.p1_lasso import lasso_path_figure
+
+    return lasso_path_figure(*problem1.load_xy(ctx.data_dir / ctx.problem1_file)).figure
+
+
+FIGURES = {"q1_1": reference_paths}  # question -> the reference's figure, beside the student's on the page
+
 ANSWERS = ("S_hat", "beta_hat", "risk_hat")
 
 TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof")

@@ -13,6 +13,16 @@ DIMS = list(range(1, 21))
 RISKS = np.linspace(0.1, 0.5, 9).tolist()
 
 
+def reference_curves(ctx: KeyContext):
+    """The reference's 2.3 figure, for the feedback pages."""
+    from reference.p2_bandwidth import curse_of_dimensionality_figure
+
+    return curse_of_dimensionality_figure().figure
+
+
+FIGURES = {"q2_3": reference_curves}  # question -> the reference's figure, beside the student's on the page
+
+
 def random_points(rng: np.random.Generator, count: int = 60) -> list[list[float]]:
     """(c1, c2, n, p) over wide log ranges, large p and n included."""
     c1 = 10 ** rng.uniform(-3, 3, count)

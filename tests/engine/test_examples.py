@@ -32,13 +32,6 @@ def graded(graded_examples):
     return graded_examples
 
 
-def _failed_checks(out, name):
-    import json
-
-    tests = json.loads((out / name / "results.json").read_text())["tests"]
-    return {line for t in tests for line in t["output"].splitlines() if not line.startswith("[passed]")}
-
-
 def _expected_failures(config, variant) -> set[str]:
     """The checks a variant must fail: its flaw's, and every model check when it hands in no model files."""
     fails = set(variant.fails)
