@@ -219,8 +219,8 @@ def _span_cell_parts(cell, index, written: Written, template, files) -> list[Par
 
 
 def _after_prompt(cells: list, prompts: Sequence[str], known: Sequence[str]) -> list[int]:
-    """The cells after the first markdown line matching a prompt, up to the next question heading."""
-    wanted = set(known) | {k.split(".")[0] for k in known}
+    """The cells after the first markdown line matching a prompt, up to the next heading (numbered, or a
+    markdown "#" line) or question block."""
     start = next(
         (
             i
@@ -234,8 +234,9 @@ def _after_prompt(cells: list, prompts: Sequence[str], known: Sequence[str]) -> 
     found = [start]
     for index in range(start + 1, len(cells)):
         cell = cells[index]
-        labels = [x for x in cell_labels(_source(cell), cell.get("cell_type", "")) if not wanted or x in wanted]
-        if labels or _BEGIN in _source(cell):
+        text = _source(cell)
+        heading = cell.get("cell_type") == "markdown" and re.search(r"^\s{0,3}#", text, re.MULTILINE)
+        if cell_labels(text, cell.get("cell_type", "")) or heading or _BEGIN in text:
             break
         found.append(index)
     return found

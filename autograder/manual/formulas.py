@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from autograder.errors import Assn1Error
 from autograder.manual.latex import GIVEN, Candidate, candidates
 from autograder.suite.item import Formula
 
@@ -125,7 +126,7 @@ class Judge:
                 self._proc.kill()
                 self._proc.wait()
                 self._proc = None
-                raise RuntimeError(f"the formula parser ({self.parser}) did not start within {STARTUP_S:g} s")
+                raise Assn1Error(f"the formula parser ({self.parser}) did not start within {STARTUP_S:g} s; is sympy installed?")
         return self._proc
 
     def judge(self, formula: Formula, found: list[Candidate]) -> Suggestion:
