@@ -34,7 +34,9 @@ def manual_template(config: Config, out: Path, questions: list[str]) -> str:
     """The template's CSV text: one row per hand-graded question and stored submission."""
     unknown = [q for q in questions if q not in manual_questions(config)]
     if unknown:
-        raise Assn1Error(f"--question {unknown[0]}: not a hand-graded question; use one of {', '.join(manual_questions(config))}.")
+        raise Assn1Error(
+            f"--question {unknown[0]}: not a hand-graded question; use one of {', '.join(manual_questions(config))}."
+        )
     with _opened(out) as gradebook:
         stored = gradebook.load()
         suggestions = refresh_suggestions(config, out, gradebook)
@@ -55,7 +57,9 @@ def import_manual(config: Config, out: Path, file: Path, grader: str) -> Importe
         gradebook.record_manual(scores)
         results = [s.result(config) for s in stored.values()]
         write_gradebook(results, out / FINAL_GRADES, manual_table(gradebook))
-    return Imported(len(scores), len({s.submission for s in scores}), len({s.question for s in scores}), out / FINAL_GRADES)
+    return Imported(
+        len(scores), len({s.submission for s in scores}), len({s.question for s in scores}), out / FINAL_GRADES
+    )
 
 
 def suggestions_csv(config: Config, out: Path) -> Path:

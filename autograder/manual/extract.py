@@ -167,7 +167,9 @@ def written_questions(config, prompts: Mapping[str, tuple[str, ...]] | None = No
 
 def known_labels(config) -> list[str]:
     """Every question label of the configuration (from the titles), for heading boundaries."""
-    return sorted({label for p in config.problems.values() for q in p.questions.values() if (label := question_label(q.title))})
+    return sorted(
+        {label for p in config.problems.values() for q in p.questions.values() if (label := question_label(q.title))}
+    )
 
 
 def _marker_answers(cells: list, written: Sequence[Written]) -> dict[str, tuple[int, int]]:

@@ -18,6 +18,7 @@ evaluated but sympy objects the parser built; the reference is our own text.
 
 from __future__ import annotations
 
+import cmath
 import dataclasses
 import json
 import os
@@ -64,7 +65,9 @@ class Suggestion:
 def suggest(answer, formula: Formula, judge: Judge, rivals: tuple[Formula, ...] = ()) -> Suggestion:
     """The suggestion for `formula` in an `extract.Answer`: absent, image only, or the judge's verdict
     on the formulas the answer writes for it (the last one it can read)."""
-    parts = [(p.kind if p.kind != "output" else "markdown", p.text) for p in answer.parts if p.text and p.kind != "image"]
+    parts = [
+        (p.kind if p.kind != "output" else "markdown", p.text) for p in answer.parts if p.text and p.kind != "image"
+    ]
     words = tuple(w for r in rivals if r is not formula for w in r.words)
     found = candidates(parts, formula, words)
     if not found:
@@ -103,22 +106,14 @@ class Judge:
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
-            limit = self.memory_mb * 1024 * 1024
-
-            def confine() -> None:  # in the child, before exec
-                import resource
-
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME", "LANG", "TMPDIR")}
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "autograder.manual.formulas", self.parser],
+                [sys.executable, "-m", "autograder.manual.formulas", self.parser, str(self.memory_mb)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 text=True,
                 env=env,
-                preexec_fn=confine,
             )
             # the imports (sympy, the parser) happen before "ready" and count against no answer's time
             ready, _, _ = select.select([self._proc.stdout], [], [], STARTUP_S)
@@ -126,7 +121,9 @@ class Judge:
                 self._proc.kill()
                 self._proc.wait()
                 self._proc = None
-                raise Assn1Error(f"the formula parser ({self.parser}) did not start within {STARTUP_S:g} s; is sympy installed?")
+                raise Assn1Error(
+                    f"the formula parser ({self.parser}) did not start within {STARTUP_S:g} s; is sympy installed?"
+                )
         return self._proc
 
     def judge(self, formula: Formula, found: list[Candidate]) -> Suggestion:
@@ -146,10 +143,16 @@ class Judge:
             proc.kill()
             proc.wait()
             self._proc = None
-            why = f"reading it took longer than {self.timeout_s:g} s" if timed_out else "the parser's process died (out of memory?)"
+            why = (
+                f"reading it took longer than {self.timeout_s:g} s"
+                if timed_out
+                else "the parser's process died (out of memory?)"
+            )
             return Suggestion(formula.question, formula.id, formula.title, "unreadable", note=why, latex=shown)
         data = json.loads(line)
-        return Suggestion(formula.question, formula.id, formula.title, data["verdict"], data["parsed"], data["note"], data["latex"])
+        return Suggestion(
+            formula.question, formula.id, formula.title, data["verdict"], data["parsed"], data["note"], data["latex"]
+        )
 
 
 # ---------------------------------------------------------------- the worker's side (sympy lives here only)
@@ -164,9 +167,9 @@ def _parse(latex: str, parser: str):
         from sympy.parsing.latex import parse_latex
 
         return parse_latex(latex, backend="lark")
+    import sympy
     from latex2sympy2_extended import latex2sympy
     from latex2sympy2_extended.latex2sympy2 import ConversionConfig
-    import sympy
 
     # latex2sympy2 reads I as the imaginary unit: the identity travels as \iota and comes back as I
     expr = latex2sympy(
@@ -214,7 +217,9 @@ def _reference(text: str, formula: dict):
 
     matrix = formula["kind"] == "matrix"
     local = {f"{s}_": sympy.Symbol(s, positive=not matrix) for s in formula["symbols"]}
-    text = re.sub(r"\b([A-Za-z]\w*)\b", lambda m: f"{m.group(1)}_" if m.group(1) in formula["symbols"] else m.group(1), text)
+    text = re.sub(
+        r"\b([A-Za-z]\w*)\b", lambda m: f"{m.group(1)}_" if m.group(1) in formula["symbols"] else m.group(1), text
+    )
     return sympy.sympify(text, locals=local)  # our own declaration's text, never the student's
 
 
@@ -264,7 +269,7 @@ def _value(expr, point) -> complex | None:
         value = complex(sympy.N(expr.subs(point), 30))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    return value if cmath.isfinite(value) else None
 
 
 def _equal_numerically(a, b, symbols, seed: int = 1) -> bool | None:
@@ -310,7 +315,10 @@ def _compare_scalar(expr, cand: dict, formula: dict) -> tuple[str, str]:
         if verdict == "matches" and cand["rate"]:
             return "differs", f"only the rate is given ({note}, which is right), not the formula"
         if unknown:
-            return "differs", f"uses {', '.join(unknown)}, which the reference does not ({', '.join(formula['symbols'])}); {note}"
+            return (
+                "differs",
+                f"uses {', '.join(unknown)}, which the reference does not ({', '.join(formula['symbols'])}); {note}",
+            )
         return "differs", note
     return "differs", _where(expr, ref, symbols, formula)
 
@@ -466,8 +474,10 @@ def _compare_matrix(expr, cand: dict, formula: dict) -> tuple[str, str]:
             shape = "a number" if np.ndim(got) == 0 else f"of shape {np.shape(got)[0]}x{np.shape(got)[1]}"
             return "differs", f"is {shape}, not a vector like Y" + _known(expr, formula, rng)
         if not np.allclose(got, expected, rtol=1e-7, atol=1e-10):
-            return "differs", _known(expr, formula, rng).lstrip(": ") or "not equal to the reference at random symmetric positive-definite K"
-    note = f"equal at 3 random symmetric positive-definite K, lambda > 0"
+            return "differs", _known(expr, formula, rng).lstrip(
+                ": "
+            ) or "not equal to the reference at random symmetric positive-definite K"
+    note = "equal at 3 random symmetric positive-definite K, lambda > 0"
     singular = _matrix_values(formula, rng, singular=True)
     try:
         _evaluate(expr, singular)
@@ -543,13 +553,22 @@ def judge_candidates(formula: dict, found: list[dict], parser: str) -> dict:
         if cand["implicit"]:
             note = f"solved from {cand['written']}; {note}"
         return {"verdict": verdict, "parsed": _show(expr), "note": note, "latex": cand["written"]}
-    return {"verdict": "unreadable", "parsed": "", "note": f"the parser could not read it ({failure})", "latex": order[0]["written"] if order else ""}
+    return {
+        "verdict": "unreadable",
+        "parsed": "",
+        "note": f"the parser could not read it ({failure})",
+        "latex": order[0]["written"] if order else "",
+    }
 
 
-def _serve(parser: str) -> int:
-    """The worker: one JSON request per line on stdin, one JSON verdict per line on stdout."""
+def _serve(parser: str, memory_mb: int) -> int:
+    """The worker: one JSON request per line on stdin, one JSON verdict per line on stdout; its address
+    space limited to `memory_mb` before anything is parsed."""
+    import resource
     import warnings
 
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     warnings.filterwarnings("ignore")
     try:
         _parse("x", parser)  # imports the parser now, so that its time counts against no answer
@@ -563,7 +582,12 @@ def _serve(parser: str) -> int:
         try:
             result = judge_candidates(request["formula"], request["candidates"], parser)
         except Exception as exc:  # noqa: BLE001 - reported as unreadable, the batch goes on
-            result = {"verdict": "unreadable", "parsed": "", "note": f"could not be judged ({type(exc).__name__})", "latex": ""}
+            result = {
+                "verdict": "unreadable",
+                "parsed": "",
+                "note": f"could not be judged ({type(exc).__name__})",
+                "latex": "",
+            }
         result["seconds"] = round(time.monotonic() - started, 3)
         sys.stdout.write(json.dumps(result) + "\n")
         sys.stdout.flush()
@@ -571,4 +595,8 @@ def _serve(parser: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(_serve(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_PARSER))
+    raise SystemExit(
+        _serve(
+            sys.argv[1] if len(sys.argv) > 1 else DEFAULT_PARSER, int(sys.argv[2]) if len(sys.argv) > 2 else MEMORY_MB
+        )
+    )

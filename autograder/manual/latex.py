@@ -22,10 +22,26 @@ MAX_LATEX = 2_000  # longer right-hand sides are not read (shown as unreadable)
 
 # relations between the pieces of a chain; rate-like ones say "of the order of"
 _RELATIONS = [
-    (r"\\coloneqq", "="), (r":=", "="), (r"\\triangleq", "="), (r"\\equiv", "="), (r"\\doteq", "="),
-    (r"\\approx", "~"), (r"\\asymp", "~"), (r"\\propto", "~"), (r"\\simeq", "~"), (r"\\sim", "~"),
-    (r"\\lesssim", "~"), (r"\\leqslant", "<="), (r"\\leq", "<="), (r"\\le", "<="), (r"\\geq", ">="),
-    (r"\\ge", ">="), (r"<=", "<="), (r"=", "="), (r"<", "<="), (r">", ">="),
+    (r"\\coloneqq", "="),
+    (r":=", "="),
+    (r"\\triangleq", "="),
+    (r"\\equiv", "="),
+    (r"\\doteq", "="),
+    (r"\\approx", "~"),
+    (r"\\asymp", "~"),
+    (r"\\propto", "~"),
+    (r"\\simeq", "~"),
+    (r"\\sim", "~"),
+    (r"\\lesssim", "~"),
+    (r"\\leqslant", "<="),
+    (r"\\leq", "<="),
+    (r"\\le", "<="),
+    (r"\\geq", ">="),
+    (r"\\ge", ">="),
+    (r"<=", "<="),
+    (r"=", "="),
+    (r"<", "<="),
+    (r">", ">="),
 ]
 _RELATION = re.compile("|".join(f"(?:{r})(?![a-zA-Z])" if r[-1].isalpha() else f"(?:{r})" for r, _ in _RELATIONS))
 _SEPARATORS = re.compile(
@@ -34,9 +50,27 @@ _SEPARATORS = re.compile(
     r"|(?<=[^\\]),\s*(?:so|and|thus|hence)\b"
 )
 _UNICODE = {
-    "λ": r"\lambda ", "α": r"\alpha ", "·": r"\cdot ", "×": r"\times ", "⁻¹": "^{-1}", "ᵀ": "^{T}", "≤": r"\le ",
-    "≥": r"\ge ", "≈": r"\approx ", "∝": r"\propto ", "−": "-", "∼": r"\sim ", "≍": r"\asymp ", "∗": "*",
-    "⋆": "*", "ℓ": "l", "√": r"\sqrt", "²": "^{2}", "⁴": "^{4}", "ĥ": r"\hat{h}", "α̂": r"\hat{\alpha}",
+    "λ": r"\lambda ",
+    "α": r"\alpha ",
+    "·": r"\cdot ",
+    "×": r"\times ",
+    "⁻¹": "^{-1}",
+    "ᵀ": "^{T}",
+    "≤": r"\le ",
+    "≥": r"\ge ",
+    "≈": r"\approx ",
+    "∝": r"\propto ",
+    "−": "-",
+    "∼": r"\sim ",
+    "≍": r"\asymp ",
+    "∗": "*",
+    "⋆": "*",
+    "ℓ": "l",
+    "√": r"\sqrt",
+    "²": "^{2}",
+    "⁴": "^{4}",
+    "ĥ": r"\hat{h}",
+    "α̂": r"\hat{\alpha}",
 }
 _DROP = re.compile(
     r"\\(?:displaystyle|textstyle|scriptstyle|nonumber|notag|limits|nolimits|big|Big|bigg|Bigg)[lrm]?(?![a-zA-Z])"
@@ -90,7 +124,12 @@ def candidates(parts: list[tuple[str, str]], formula: Formula, rival_words: tupl
             if len(pieces) > 1:
                 chain = pieces
             found = _for_quantity(pieces, formula, written)
-            if found is None and len(pieces) == 1 and formula.words and _named_by_prose(segment.prose, formula, rival_words):
+            if (
+                found is None
+                and len(pieces) == 1
+                and formula.words
+                and _named_by_prose(segment.prose, formula, rival_words)
+            ):
                 found = _bare(pieces[0][1], formula, written)
             if found is not None:
                 (implicit if found.implicit else direct).append(found)
@@ -134,7 +173,9 @@ def _clean(math: str, code: bool = False) -> str:
     text = text.replace(r"\{", "(").replace(r"\}", ")").replace(r"\lbrack", "(").replace(r"\rbrack", ")")
     text = re.sub(r"\\(?:top|intercal|mathsf\{T\}|mathrm\{T\})(?![a-zA-Z])", "T", text)
     text = re.sub(r"\^\s*\{\s*T\s*\}|\^\s*T(?![a-zA-Z])|(?<=[A-Za-z}])'", "^{T}", text)
-    text = re.sub(r"\\(?:mathbb|mathbf|boldsymbol|bm|mathrm|mathit|mathsf|pmb)\s*\{\s*(1|I)\s*\}(?:_\{?n\}?)?", "I", text)
+    text = re.sub(
+        r"\\(?:mathbb|mathbf|boldsymbol|bm|mathrm|mathit|mathsf|pmb)\s*\{\s*(1|I)\s*\}(?:_\{?n\}?)?", "I", text
+    )
     text = re.sub(r"\bI_(?:\{\s*[nN]\s*\}|[nN]\b|\{\s*n\s*\\times\s*n\s*\})", "I", text)
     text = re.sub(r"\\(?:text|operatorname|mathrm)\s*\{\s*(solve|inv)\s*\}", r"\1", text)
     text = _unwrap_fonts(text)
@@ -315,7 +356,10 @@ def name_of(lhs: str) -> tuple[str, bool, str, str]:
     if match := re.fullmatch(r"(.+?)\((.*)\)", text):
         text, argument = match.group(1), match.group(2)
     while True:
-        match = re.fullmatch(rf"(.+?)(?:\^\{{?{_STAR}\}}?|\^\{{\\?[a-zA-Z]*\s*\*\}}|_\{{[^{{}}]*\}}|_\\?[a-zA-Z0-9*]+|_\{{?{_STAR}\}}?)", text)
+        match = re.fullmatch(
+            rf"(.+?)(?:\^\{{?{_STAR}\}}?|\^\{{\\?[a-zA-Z]*\s*\*\}}|_\{{[^{{}}]*\}}|_\\?[a-zA-Z0-9*]+|_\{{?{_STAR}\}}?)",
+            text,
+        )
         if not match:
             break
         text, decorated = match.group(1), True
@@ -330,7 +374,7 @@ def _for_quantity(pieces: list[tuple[str, str]], formula: Formula, statement: st
     base, decorated, argument, power = name_of(pieces[0][1]) if pieces[0][1] else ("", False, "", "")
     if base in names and not power:
         if argument:  # R(h^*): a value at the optimum; R(h): the function of h, unless the value follows
-            arg_base, arg_decorated, _, _ = name_of(argument)
+            _, arg_decorated, _, _ = name_of(argument)
             decorated = arg_decorated or decorated
         found = [f for r, e in reversed(pieces[1:]) if (f := _rhs(e, formula, r, statement, decorated))]
         exact = [f for f in found if not f.rate]  # "R(h^*) <= c_1(...) = O(n^{-4/(p+4)})": the exact form
@@ -391,7 +435,11 @@ def _bare(expr: str, formula: Formula, statement: str) -> Candidate | None:
 
 def _named_by_prose(prose: str, formula: Formula, rival_words: tuple[str, ...]) -> bool:
     """True when the last of the quantity's words and its rivals' in `prose` is one of the quantity's."""
-    hits = [(m.start(), w in formula.words) for w in (*formula.words, *rival_words) for m in re.finditer(rf"\b{re.escape(w)}", prose, re.IGNORECASE)]
+    hits = [
+        (m.start(), w in formula.words)
+        for w in (*formula.words, *rival_words)
+        for m in re.finditer(rf"\b{re.escape(w)}", prose, re.IGNORECASE)
+    ]
     return bool(hits) and max(hits)[1]
 
 
@@ -408,7 +456,9 @@ def _rename_given(latex: str, name: str) -> str:
     star = rf"(?:\^\s*\{{?\s*{_STAR}\s*\}}?|_\s*\{{[^{{}}]*\}}|_\s*\\?[a-zA-Z0-9*]+)"
     accented = rf"\\(?:{_ACCENTS})\s*(?:\{{\s*{n}\s*\}}|\s+{n}(?![a-zA-Z])|{n}(?![a-zA-Z]))"
     latex = re.sub(rf"\(\s*(?:{accented}|(?<![a-zA-Z\\]){n}\s*{star})\s*\)", lambda m: g, latex)
-    latex = re.sub(rf"(?<![a-zA-Z\\]){n}\s*\^\s*\{{\s*{_STAR}\s*([^{{}}]+)\}}", lambda m: g + "^{" + m.group(1) + "}", latex)
+    latex = re.sub(
+        rf"(?<![a-zA-Z\\]){n}\s*\^\s*\{{\s*{_STAR}\s*([^{{}}]+)\}}", lambda m: g + "^{" + m.group(1) + "}", latex
+    )
     latex = re.sub(accented, lambda m: g, latex)
     return re.sub(rf"(?<![a-zA-Z\\]){n}\s*{star}", lambda m: g, latex)
 

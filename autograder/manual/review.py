@@ -51,11 +51,20 @@ def read_submission(out_dir: Path, stored: Stored) -> tuple[dict | None, dict[st
                         continue
                     if notebook is None and path.suffix == ".ipynb" and info.file_size <= MAX_NOTEBOOK_BYTES:
                         notebook = _json(archive.read(info))
-                    elif path.suffix.lower() in _IMAGE_TYPES and info.file_size <= MAX_IMAGE_BYTES and len(images) < MAX_IMAGES:
+                    elif (
+                        path.suffix.lower() in _IMAGE_TYPES
+                        and info.file_size <= MAX_IMAGE_BYTES
+                        and len(images) < MAX_IMAGES
+                    ):
                         images[path.as_posix()] = archive.read(info)
         except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
             pass
-    elif notebook is None and source.suffix == ".ipynb" and source.is_file() and source.stat().st_size <= MAX_NOTEBOOK_BYTES:
+    elif (
+        notebook is None
+        and source.suffix == ".ipynb"
+        and source.is_file()
+        and source.stat().st_size <= MAX_NOTEBOOK_BYTES
+    ):
         notebook = _json(source.read_bytes())
     return notebook, images
 

@@ -81,7 +81,9 @@ def template_rows(
     return rows
 
 
-def read_scores(path, config: Config, submissions: set[str], grader: str, now: float | None = None) -> list[ManualScore]:
+def read_scores(
+    path, config: Config, submissions: set[str], grader: str, now: float | None = None
+) -> list[ManualScore]:
     """The scores of a filled template, each checked; raises ManualScoresError at the first bad row
     (rows counted as a spreadsheet shows them, the header being row 1)."""
     now = time.time() if now is None else now
@@ -92,9 +94,13 @@ def read_scores(path, config: Config, submissions: set[str], grader: str, now: f
     except OSError as exc:
         raise ManualScoresError(f"{path}: cannot read it ({exc.strerror}).") from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ManualScoresError(f"{path}: not a UTF-8 CSV file ({exc}); save it as CSV UTF-8 and import it again.") from None
+        raise ManualScoresError(
+            f"{path}: not a UTF-8 CSV file ({exc}); save it as CSV UTF-8 and import it again."
+        ) from None
     if not table:
-        raise ManualScoresError(f"{path}: the file is empty; fill in `assn1 gradebook manual-template` and import that.")
+        raise ManualScoresError(
+            f"{path}: the file is empty; fill in `assn1 gradebook manual-template` and import that."
+        )
     header = [h.strip() for h in table[0]]
     missing = [c for c in TEMPLATE_COLUMNS if c not in header]
     if missing:
@@ -121,7 +127,9 @@ def read_scores(path, config: Config, submissions: set[str], grader: str, now: f
                 f"grading.yml gives {possible[question]:g}: restore it (points are set in grading.yml)."
             )
         if (name, question) in seen:
-            raise ManualScoresError(f"{where}: {name} {question} is scored again (first in row {seen[name, question]}); keep one row.")
+            raise ManualScoresError(
+                f"{where}: {name} {question} is scored again (first in row {seen[name, question]}); keep one row."
+            )
         seen[name, question] = number
         if not row["score"]:
             if row["comment"]:

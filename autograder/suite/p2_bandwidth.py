@@ -152,8 +152,10 @@ FORMULAS = [
         names=("h", "bandwidth"),
         reference=H_STAR,
         symbols=_SYMBOLS,
-        known_wrong=(("(c2/(4*c1*n))**(1/(p+4))", "the factor p is missing"),
-                     ("(p*c1/(4*c2*n))**(1/(p+4))", "c1 and c2 are swapped")),
+        known_wrong=(
+            ("(c2/(4*c1*n))**(1/(p+4))", "the factor p is missing"),
+            ("(p*c1/(4*c2*n))**(1/(p+4))", "c1 and c2 are swapped"),
+        ),
     ),
     Formula(
         "q2_1_derive",

@@ -230,10 +230,17 @@ FORMULAS = [
         reference="(K + lambda*I)**(-1)*Y",
         symbols=("K", "I", "Y", "lambda"),
         kind="matrix",
-        aliases={"K": ("K", "G", "Kn"), "I": ("I", "In", "Id"), "Y": ("Y", "y", "Yn"), "lambda": ("lambda", "lmbda", "lam", "lamda")},
+        aliases={
+            "K": ("K", "G", "Kn"),
+            "I": ("I", "In", "Id"),
+            "Y": ("Y", "y", "Yn"),
+            "lambda": ("lambda", "lmbda", "lam", "lamda"),
+        },
         matrices={"K": "spd", "I": "identity", "Y": "vector"},
-        known_wrong=(("(K + lambda)**(-1)*Y", "lambda is added to every entry of K: the identity is missing"),
-                     ("(K + lambda*I)*Y", "the inverse is missing"),
-                     ("K**(-1)*Y", "lambda is missing")),
+        known_wrong=(
+            ("(K + lambda)**(-1)*Y", "lambda is added to every entry of K: the identity is missing"),
+            ("(K + lambda*I)*Y", "the inverse is missing"),
+            ("K**(-1)*Y", "lambda is missing"),
+        ),
     ),
 ]

@@ -8,8 +8,8 @@ in a confined process, exported to ONNX and measured on the test segments with O
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from autograder.checks import p4_models as checks
 from autograder.probes.calls import to_number

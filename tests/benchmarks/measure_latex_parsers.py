@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "manual"))
 
-from formula_table import CASES, run_table  # noqa: E402
+from formula_table import CASES, run_table
 
-from autograder.manual.formulas import PARSERS  # noqa: E402
+from autograder.manual.formulas import PARSERS
 
 
 def main() -> int:
@@ -34,7 +34,9 @@ def main() -> int:
     correct = [c for c in CASES if c.expected == "matches"]
     wrong = [c for c in CASES if c.expected == "differs"]
     print(f"{len(CASES)} answers: {len(written)} write a readable formula ({len(correct)} correct, {len(wrong)} wrong)")
-    print(f"{'parser':<14} {'reads':>12} {'verdicts agree':>15} {'correct→matches':>16} {'wrong→matches':>14} {'seconds':>8}")
+    print(
+        f"{'parser':<14} {'reads':>12} {'verdicts agree':>15} {'correct→matches':>16} {'wrong→matches':>14} {'seconds':>8}"
+    )
     for name in args.parser:
         missing = _missing(name)
         if missing:
@@ -55,7 +57,9 @@ def main() -> int:
         if args.show:
             for case, s in rows:
                 if s.verdict != case.expected:
-                    print(f"    {case.formula} [{case.why}] expected {case.expected}, got {s.verdict}: {s.parsed} | {s.note}")
+                    print(
+                        f"    {case.formula} [{case.why}] expected {case.expected}, got {s.verdict}: {s.parsed} | {s.note}"
+                    )
     return 0
 
 
@@ -63,8 +67,11 @@ def _missing(parser: str) -> str:
     """The package a parser needs when it is not installed (only sympy's ANTLR one is a dependency)."""
     import importlib.util
 
-    need = {"sympy": ("antlr4", "antlr4-python3-runtime==4.11.*"), "sympy-lark": ("lark", "lark"),
-            "latex2sympy2": ("latex2sympy2_extended", "latex2sympy2_extended")}[parser]
+    need = {
+        "sympy": ("antlr4", "antlr4-python3-runtime==4.11.*"),
+        "sympy-lark": ("lark", "lark"),
+        "latex2sympy2": ("latex2sympy2_extended", "latex2sympy2_extended"),
+    }[parser]
     return "" if importlib.util.find_spec(need[0]) else need[1]
 
 

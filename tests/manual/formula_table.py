@@ -31,9 +31,16 @@ CASES = [
     # ---- 2.1 h*: correct spellings
     Case(H, r"so $h^* = \left(\frac{p c_2}{4 c_1 n}\right)^{\frac{1}{p+4}}$.", "matches", "reference form, h^*"),
     Case(H, r"$$h^\star = \left(\frac{c_2 p}{4 c_1 n}\right)^{\frac{1}{p+4}}$$", "matches", "h^\\star, $$"),
-    Case(H, r"\[ h_0 = \left( \frac{p\, c_2}{4\, c_1\, n} \right)^{1/(p+4)} \]", "matches", "h_0, \\[ \\], thin spaces"),
+    Case(
+        H, r"\[ h_0 = \left( \frac{p\, c_2}{4\, c_1\, n} \right)^{1/(p+4)} \]", "matches", "h_0, \\[ \\], thin spaces"
+    ),
     Case(H, r"The optimum is $\hat h = \sqrt[p+4]{\frac{p c_2}{4 c_1 n}}$.", "matches", "\\hat h, \\sqrt[p+4]"),
-    Case(H, r"$h_{opt} = \left(\frac{c_2 \cdot p}{4 \cdot c_1 \cdot n}\right)^{\frac{1}{4+p}}$", "matches", "h_{opt}, \\cdot, 4+p"),
+    Case(
+        H,
+        r"$h_{opt} = \left(\frac{c_2 \cdot p}{4 \cdot c_1 \cdot n}\right)^{\frac{1}{4+p}}$",
+        "matches",
+        "h_{opt}, \\cdot, 4+p",
+    ),
     Case(H, r"$h_{\text{opt}} = (p c_2)^{1/(p+4)} (4 c_1 n)^{-1/(p+4)}$", "matches", "split powers"),
     Case(
         H,
@@ -48,7 +55,13 @@ CASES = [
         "matches",
         "the seed student's 2.1",
     ),
-    Case(H, "# the optimal bandwidth\n# h* = (p*c2/(4*c1*n))**(1/(p+4))\nh = None", "matches", "code comment", kind="code"),
+    Case(
+        H,
+        "# the optimal bandwidth\n# h* = (p*c2/(4*c1*n))**(1/(p+4))\nh = None",
+        "matches",
+        "code comment",
+        kind="code",
+    ),
     Case(H, r"$h^{*} = \left(\frac{p c_{2}}{4 c_{1} n}\right)^{\frac{1}{p + 4}}$", "matches", "sympy's own LaTeX"),
     Case(H, r"$h^* = \exp\left(\frac{\log(p c_2) - \log(4 c_1 n)}{p+4}\right)$", "matches", "through exp and log"),
     Case(H, r"$h^* = \frac{(p c_2)^{1/(p+4)}}{(4 c_1 n)^{1/(p+4)}}$", "matches", "a fraction of powers"),
@@ -85,7 +98,9 @@ CASES = [
         "the seed student's bound, h* substituted",
     ),
     Case(R, r"$R(h^*) = c_1 (h^*)^4 + \frac{c_2}{n (h^*)^p}$", "matches", "in terms of h*"),
-    Case(R, r"$R(h_{opt}) = \frac{p+4}{p} c_1 \left(\frac{p c_2}{4 c_1 n}\right)^{\frac{4}{p+4}}$", "matches", "(p+4)/p"),
+    Case(
+        R, r"$R(h_{opt}) = \frac{p+4}{p} c_1 \left(\frac{p c_2}{4 c_1 n}\right)^{\frac{4}{p+4}}$", "matches", "(p+4)/p"
+    ),
     Case(R, r"The risk is then $R(h^*) = O\left(n^{-\frac{4}{p+4}}\right)$.", "matches", "a rate as the bound"),
     Case(R, r"$R(h^*) = c_1 h^{*4} + \frac{c_2}{n h^{*p}}$", "matches", "h^{*4}"),
     Case(
@@ -100,7 +115,12 @@ CASES = [
     Case(R, r"$R(h^*) \le C n^{-4/(p+2)}$", "differs", "-4/(p+2)"),
     # ---- 2.2 rates: correct
     Case(HR, r"so $h \asymp n^{-1/(p+4)}$", "matches", "\\asymp"),
-    Case(HR, r"Using such argument, we have the optimal bandwidth h is $$h \approx n^{-\frac{1}{4+p}}$$", "matches", "seed 2.2"),
+    Case(
+        HR,
+        r"Using such argument, we have the optimal bandwidth h is $$h \approx n^{-\frac{1}{4+p}}$$",
+        "matches",
+        "seed 2.2",
+    ),
     Case(HR, r"$h^* \propto \left(\frac{1}{n}\right)^{\frac{1}{p+4}}$", "matches", "(1/n)^(1/(p+4))"),
     Case(HR, r"$h = O\left(n^{-1/(p+4)}\right)$", "matches", "O()"),
     Case(HR, r"the optimal bandwidth scales as $n^{-1/(p+4)}$ and the risk as $n^{-4/(p+4)}$", "matches", "prose"),
@@ -119,7 +139,12 @@ CASES = [
     Case(HR, r"$h \asymp n^{1/(p+4)}$", "differs", "the exponent's sign"),
     # ---- 3.1 alpha: correct
     Case(A, r"$\hat\alpha = (\mathbb{K} + \lambda I)^{-1} Y$", "matches", "reference form"),
-    Case(A, r"$\hat{\alpha} = \left(\mathbf{K} + \lambda \mathbb{I}\right)^{-1} \mathbf{Y}$", "matches", "\\mathbf, \\mathbb{I}"),
+    Case(
+        A,
+        r"$\hat{\alpha} = \left(\mathbf{K} + \lambda \mathbb{I}\right)^{-1} \mathbf{Y}$",
+        "matches",
+        "\\mathbf, \\mathbb{I}",
+    ),
     Case(A, r"$\alpha^* = (K + \lambda I_n)^{-1} y$", "matches", "I_n, y"),
     Case(
         A,
@@ -128,10 +153,21 @@ CASES = [
         "matches",
         "the seed student's 3.1: a chain over two blocks",
     ),
-    Case(A, r"$\hat\alpha = (\mathbb{K}^T\mathbb{K} + \lambda\mathbb{K})^{-1}\mathbb{K}^T Y$", "matches", "K^T K form (K invertible)"),
+    Case(
+        A,
+        r"$\hat\alpha = (\mathbb{K}^T\mathbb{K} + \lambda\mathbb{K})^{-1}\mathbb{K}^T Y$",
+        "matches",
+        "K^T K form (K invertible)",
+    ),
     Case(A, r"$\hat\alpha = (\mathbb{K}^2 + \lambda\mathbb{K})^{-1}\mathbb{K}Y$", "matches", "K^2 form (K invertible)"),
     Case(A, r"$\hat\alpha = \text{solve}(\mathbb{K} + \lambda I, Y)$", "matches", "solve notation"),
-    Case(A, "# alpha_hat = np.linalg.solve(K + lmbda * np.eye(n), Y)\nalpha = None", "matches", "code comment, solve", kind="code"),
+    Case(
+        A,
+        "# alpha_hat = np.linalg.solve(K + lmbda * np.eye(n), Y)\nalpha = None",
+        "matches",
+        "code comment, solve",
+        kind="code",
+    ),
     Case(A, "# alpha = inv(K + lambda*I) @ Y", "matches", "code comment, inv and @", kind="code"),
     Case(
         A,
@@ -144,13 +180,20 @@ CASES = [
     Case(A, r"Hence $(\mathbb{K} + \lambda I)\hat\alpha = Y$.", "matches", "solved from (K + lambda I) alpha = Y"),
     Case(A, r"\[\hat\alpha = \left(\lambda I + \mathbb{K}\right)^{-1} Y\]", "matches", "lambda I first"),
     Case(A, r"$\hat\alpha = (K + \lambda I)^{-1} \cdot Y$", "matches", "\\cdot before Y"),
-    Case(A, r"$\hat\alpha = \left[\mathbb{K} + \lambda \mathbb{I}_n\right]^{-1}\mathbb{Y}$", "matches", "[ ], \\mathbb{I}_n"),
+    Case(
+        A,
+        r"$\hat\alpha = \left[\mathbb{K} + \lambda \mathbb{I}_n\right]^{-1}\mathbb{Y}$",
+        "matches",
+        "[ ], \\mathbb{I}_n",
+    ),
     Case(A, r"$\hat{\alpha}=(\mathbb K+\lambda\mathbb I)^{-1}Y$", "matches", "\\mathbb K without braces"),
     # ---- 3.1 alpha: wrong
     Case(A, r"$\hat\alpha = (\mathbb{K} + \lambda)^{-1} Y$", "differs", "lambda added to all entries"),
     Case(A, r"$\hat\alpha = (\mathbb{K} + \lambda I) Y$", "differs", "missing inverse"),
     Case(A, r"$\hat\alpha = \mathbb{K}^{-1} Y$", "differs", "missing lambda"),
-    Case(A, r"$\hat\alpha = (\mathbb{K}^T\mathbb{K} + \lambda I)^{-1}\mathbb{K}^T Y$", "differs", "ridge-regression form"),
+    Case(
+        A, r"$\hat\alpha = (\mathbb{K}^T\mathbb{K} + \lambda I)^{-1}\mathbb{K}^T Y$", "differs", "ridge-regression form"
+    ),
     Case(A, r"$\hat\alpha = (\mathbb{K} + \lambda I)^{-1}$", "differs", "Y missing"),
     # ---- nothing to read, or nothing readable
     Case(H, r"$h^* = \left(\frac{p c_2}{4 c_1 n\right)^{\frac{1}{p+4}}$", "unreadable", "unbalanced braces"),

@@ -101,7 +101,9 @@ def test_last_terms_template_answers_under_its_own_headings(config, template):
         md("### 2.3"),
         code("risk = np.linspace(0.1, 0.5, 5)"),
         md("## Problem 4: Brain food (20 points)"),
-        md("Can you spot any differences between the two. Do you think that you could learn to tell them apart? Please comment below."),
+        md(
+            "Can you spot any differences between the two. Do you think that you could learn to tell them apart? Please comment below."
+        ),
         md("The fakes have blurrier edges."),
         md("### 4.1 Building a baseline model"),
         md("### 4.2 and 4.3: Improving upon the baseline"),
@@ -112,7 +114,9 @@ def test_last_terms_template_answers_under_its_own_headings(config, template):
     # last term's prompt is not ours to recognise: it stays in the answer, before the student's text
     assert answers["q2_2_explain"].text.endswith("\n\n$$h \\approx n^{-\\frac{1}{4+p}}$$")
     assert "risk = np.linspace" not in answers["q2_2_explain"].text, "2.3 ends 2.2"
-    assert answers["q4_0_explain"].method == "prompt" and answers["q4_0_explain"].text == "The fakes have blurrier edges."
+    assert (
+        answers["q4_0_explain"].method == "prompt" and answers["q4_0_explain"].text == "The fakes have blurrier edges."
+    )
     assert "Experiment 1" in answers["q4_2_explain"].text and "Experiment 1" in answers["q4_3_explain"].text
     assert answers["q1_2_explain"].method == "none"
 
@@ -123,20 +127,33 @@ def test_a_heading_naming_two_questions_names_both():
 
 
 def test_marker_regions_pair_each_begin_with_its_end():
-    cells = [md("<!-- BEGIN QUESTION -->\n**1.2**"), md("a"), md("<!-- END QUESTION -->\n## Problem 2"), md("<!-- BEGIN QUESTION -->x<!-- END QUESTION -->")]
+    cells = [
+        md("<!-- BEGIN QUESTION -->\n**1.2**"),
+        md("a"),
+        md("<!-- END QUESTION -->\n## Problem 2"),
+        md("<!-- BEGIN QUESTION -->x<!-- END QUESTION -->"),
+    ]
     assert marker_regions(cells) == [(0, 2), (3, 3)]
 
 
 def test_unnumbered_blocks_are_assigned_in_order():
     written = [Written("q3_3_explain", "3.3"), Written("q4_0_explain", "4.0"), Written("q4_2_explain", "4.2")]
     notebook = nb(
-        md("<!-- BEGIN QUESTION -->\n\n**3.3 Explain.**"), md("lambda from the curves"), md("<!-- END QUESTION -->"),
-        md("<!-- BEGIN QUESTION -->\n\n**Your comments.**"), md("they look alike"), md("<!-- END QUESTION -->"),
-        md("<!-- BEGIN QUESTION -->\n\n**4.2 Describe model 1.**"), md("two convolutions"), md("<!-- END QUESTION -->"),
+        md("<!-- BEGIN QUESTION -->\n\n**3.3 Explain.**"),
+        md("lambda from the curves"),
+        md("<!-- END QUESTION -->"),
+        md("<!-- BEGIN QUESTION -->\n\n**Your comments.**"),
+        md("they look alike"),
+        md("<!-- END QUESTION -->"),
+        md("<!-- BEGIN QUESTION -->\n\n**4.2 Describe model 1.**"),
+        md("two convolutions"),
+        md("<!-- END QUESTION -->"),
     )
     answers = extract_answers(notebook, written)
     assert [answers[q].text for q in ("q3_3_explain", "q4_0_explain", "q4_2_explain")] == [
-        "lambda from the curves", "they look alike", "two convolutions"
+        "lambda from the curves",
+        "they look alike",
+        "two convolutions",
     ]
 
 
@@ -148,8 +165,13 @@ def test_images_are_kept_as_data_and_missing_ones_are_named():
         md("![page 1](attachment:p1.png) ![page 2](attachment:gone.png)", attachments={"p1.png": {"image/png": PIXEL}}),
         md("![scan](scan.jpg) ![photo](photos/IMG_2041.jpg) ![web](https://example.org/x.png)"),
         md(f'<img src="data:image/png;base64,{PIXEL}"> and <img src="derivation.png" width=300>'),
-        code("show()", outputs=[{"output_type": "display_data", "metadata": {}, "data": {"image/png": PIXEL, "text/plain": "<Figure>"}},
-                                {"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg}}]),
+        code(
+            "show()",
+            outputs=[
+                {"output_type": "display_data", "metadata": {}, "data": {"image/png": PIXEL, "text/plain": "<Figure>"}},
+                {"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg}},
+            ],
+        ),
     )
     files = {"scan.jpg": base64.b64decode(PIXEL)}
     answer = extract_answers(notebook, written, files=files)["q3_1_derive"]
@@ -167,7 +189,9 @@ def test_images_are_kept_as_data_and_missing_ones_are_named():
 
 
 def test_an_answer_only_linking_a_missing_image_is_not_blank():
-    answer = extract_answers(nb(md("### 2.1"), md("![my work](IMG_0001.jpg)")), [Written("q2_1_derive", "2.1")])["q2_1_derive"]
+    answer = extract_answers(nb(md("### 2.1"), md("![my work](IMG_0001.jpg)")), [Written("q2_1_derive", "2.1")])[
+        "q2_1_derive"
+    ]
     assert not answer.blank and answer.images[0].kind == "missing image"
 
 

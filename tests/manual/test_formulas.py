@@ -27,7 +27,11 @@ def test_the_table_has_at_least_40_answers_of_every_verdict_but_unreadable_by_mi
 
 def test_at_least_90_percent_of_the_correct_variants_read_as_matches(table):
     correct = [c for c in CASES if c.expected == "matches"]
-    missed = [f"{c.formula} [{c.why}]: {table[id(c)].verdict} {table[id(c)].note}" for c in correct if table[id(c)].verdict != "matches"]
+    missed = [
+        f"{c.formula} [{c.why}]: {table[id(c)].verdict} {table[id(c)].note}"
+        for c in correct
+        if table[id(c)].verdict != "matches"
+    ]
     assert len(missed) <= 0.1 * len(correct), missed
 
 
@@ -46,7 +50,10 @@ def test_a_differing_answer_says_where_it_differs(table):
     notes = {c.why: table[id(c)].note for c in CASES if c.expected == "differs"}
     assert notes["c1 and c2 swapped"] == "c1 and c2 are swapped"
     assert "exponent of n is -1/(p + 2); the reference's is -1/(p + 4)" in notes["1/(p+2)"]
-    assert notes["the bandwidth rate given as the risk rate"] == "exponent of n is -1/(p + 4): the bandwidth's rate, not the risk's"
+    assert (
+        notes["the bandwidth rate given as the risk rate"]
+        == "exponent of n is -1/(p + 4): the bandwidth's rate, not the risk's"
+    )
     assert notes["lambda added to all entries"] == "lambda is added to every entry of K: the identity is missing"
     assert notes["missing inverse"] == "the inverse is missing"
 
@@ -98,6 +105,8 @@ def test_the_last_formula_for_the_quantity_counts():
 
 def test_the_prompt_and_the_general_bound_are_no_answers():
     """An argmin (the prompt of 3.1) and R(h) = c_1 h^4 + ... (the bound before h* is put in) are not values."""
-    alpha = candidates([("markdown", r"$\hat\alpha = \arg\min_\alpha \|Y - \mathbb{K}\alpha\|^2$")], FORMULAS["q3_1_derive.alpha_hat"])
+    alpha = candidates(
+        [("markdown", r"$\hat\alpha = \arg\min_\alpha \|Y - \mathbb{K}\alpha\|^2$")], FORMULAS["q3_1_derive.alpha_hat"]
+    )
     bound = candidates([("markdown", r"$R(h) \le c_1 h^4 + \frac{c_2}{n h^p}$")], FORMULAS["q2_1_derive.risk_bound"])
     assert alpha == [] and bound == []

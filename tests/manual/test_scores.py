@@ -24,8 +24,14 @@ from autograder.results import CheckResult
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "examples" / "submissions" / "reference.ipynb"
 MANUAL = {  # grading.yml's hand-graded questions and their points
-    "q1_2_explain": 3, "q2_1_derive": 2, "q2_2_explain": 2, "q3_1_derive": 3,
-    "q3_3_explain": 2, "q4_0_explain": 2, "q4_2_explain": 4, "q4_3_explain": 4,
+    "q1_2_explain": 3,
+    "q2_1_derive": 2,
+    "q2_2_explain": 2,
+    "q3_1_derive": 3,
+    "q3_3_explain": 2,
+    "q4_0_explain": 2,
+    "q4_2_explain": 4,
+    "q4_3_explain": 4,
 }
 
 
@@ -58,7 +64,11 @@ def prepared(tmp_path_factory):
     out.mkdir()
     notebooks = {
         "ref": json.loads(REFERENCE.read_text()),
-        "noid": _variant(lambda s, c: s.replace("$\\hat\\alpha = (\\mathbb{K} + \\lambda I)^{-1} Y$", "$\\hat\\alpha = (\\mathbb{K} + \\lambda)^{-1} Y$")),
+        "noid": _variant(
+            lambda s, c: s.replace(
+                "$\\hat\\alpha = (\\mathbb{K} + \\lambda I)^{-1} Y$", "$\\hat\\alpha = (\\mathbb{K} + \\lambda)^{-1} Y$"
+            )
+        ),
         "blank": _variant(_blank),
     }
     gradebook = open_gradebook(out)
@@ -97,18 +107,24 @@ def _write(rows: list[dict], path: Path, header=TEMPLATE_COLUMNS) -> Path:
 
 
 def _final(out: Path) -> list[dict]:
-    return list(csv.DictReader(open(out / "final_grades.csv", newline="")))
+    with open(out / "final_grades.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def test_the_template_has_a_row_per_question_and_submission_with_the_suggestions(graded, capsys):
     config_path, out = graded
     rows = _template(config_path, out, capsys)
     assert list(rows[0]) == TEMPLATE_COLUMNS
-    assert [(r["question"], r["submission"]) for r in rows] == [(q, n) for q in MANUAL for n in ("blank", "noid", "ref")]
+    assert [(r["question"], r["submission"]) for r in rows] == [
+        (q, n) for q in MANUAL for n in ("blank", "noid", "ref")
+    ]
     assert all(float(r["points_possible"]) == MANUAL[r["question"]] and r["score"] == r["comment"] == "" for r in rows)
     cell = {(r["submission"], r["question"]): r["suggestion"] for r in rows}
     assert cell["ref", "q3_1_derive"] == "alpha hat: matches"
-    assert cell["noid", "q3_1_derive"] == "alpha hat: differs (lambda is added to every entry of K: the identity is missing)"
+    assert (
+        cell["noid", "q3_1_derive"]
+        == "alpha hat: differs (lambda is added to every entry of K: the identity is missing)"
+    )
     assert cell["ref", "q2_1_derive"] == "h*: matches; R(h*): matches"
     assert cell["ref", "q2_2_explain"] == "rate of h*: matches; rate of R(h*): matches"
     assert cell["blank", "q2_1_derive"] == "answer left blank" and cell["ref", "q1_2_explain"] == ""
@@ -121,9 +137,12 @@ def test_a_filled_template_imports_and_final_grades_carry_the_whole_grade(graded
     rows = _template(config_path, out, capsys)
     for row in rows:
         row["score"] = {"ref": str(MANUAL[row["question"]]), "noid": "1.5", "blank": "0"}[row["submission"]]
-    rows[0]["comment"] = "No explanation, \"see code\"; 0 points."
+    rows[0]["comment"] = 'No explanation, "see code"; 0 points.'
     filled = _write(rows, tmp_path / "filled.csv")
-    assert main(["--config", str(config_path), "gradebook", "import-manual", str(out), str(filled), "--grader", "ta-ana"]) == 0
+    assert (
+        main(["--config", str(config_path), "gradebook", "import-manual", str(out), str(filled), "--grader", "ta-ana"])
+        == 0
+    )
     assert "imported 24 score(s) for 3 submission(s) and 8 question(s)" in capsys.readouterr().out
     final = _final(out)
     assert list(final[0])[-3 - len(MANUAL) : -3] == sorted(MANUAL), "the hand-graded columns before the total"
@@ -140,7 +159,7 @@ def test_a_filled_template_imports_and_final_grades_carry_the_whole_grade(graded
         gradebook.close()
     blank = stored["blank"]["q1_2_explain"]
     assert blank.grader == "ta-ana" and time.time() - blank.entered_at < 60
-    assert blank.comment == "No explanation, \"see code\"; 0 points."
+    assert blank.comment == 'No explanation, "see code"; 0 points.'
     again = _template(config_path, out, capsys)
     assert {(r["submission"], r["question"]): r["score"] for r in again}["noid", "q2_1_derive"] == "1.5"
 
@@ -149,7 +168,19 @@ def test_a_partial_file_imports_what_it_scores_and_a_later_one_adds_to_it(graded
     config_path, out = graded
     rows = _template(config_path, out, capsys, "--question", "q2_1_derive")
     rows[0]["score"] = "2"
-    assert main(["--config", str(config_path), "gradebook", "import-manual", str(out), str(_write(rows, tmp_path / "a.csv"))]) == 0
+    assert (
+        main(
+            [
+                "--config",
+                str(config_path),
+                "gradebook",
+                "import-manual",
+                str(out),
+                str(_write(rows, tmp_path / "a.csv")),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     final = {r["file"]: r for r in _final(out)[1:]}
     assert final["blank.ipynb"]["q2_1_derive"] == "2" and final["ref.ipynb"]["q2_1_derive"] == ""
@@ -159,18 +190,41 @@ def test_a_partial_file_imports_what_it_scores_and_a_later_one_adds_to_it(graded
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda r: r[1].update(submission="nobody"), "row 3: unknown submission 'nobody'; use the names the template lists."),
-        (lambda r: r[0].update(question="q2_1"), "row 2: 'q2_1' is not a hand-graded question; use one of q1_2_explain,"),
+        (
+            lambda r: r[1].update(submission="nobody"),
+            "row 3: unknown submission 'nobody'; use the names the template lists.",
+        ),
+        (
+            lambda r: r[0].update(question="q2_1"),
+            "row 2: 'q2_1' is not a hand-graded question; use one of q1_2_explain,",
+        ),
         (lambda r: r[4].update(score="3.5"), "row 6: the score 3.5 for q2_1_derive should be between 0 and 2."),
         (lambda r: r[2].update(score="-1"), "row 4: the score -1 for q1_2_explain should be between 0 and 3."),
-        (lambda r: r[5].update(points_possible="3"), "row 7: points_possible for q2_1_derive was changed to '3'; grading.yml gives 2"),
+        (
+            lambda r: r[5].update(points_possible="3"),
+            "row 7: points_possible for q2_1_derive was changed to '3'; grading.yml gives 2",
+        ),
         (lambda r: r[1].update(score="two"), "row 3: the score 'two' is not a number."),
         (lambda r: r.append(dict(r[0])), "row 26: blank q1_2_explain is scored again (first in row 2); keep one row."),
-        (lambda r: r[0].update(score="", comment="see me"), "row 2: a comment without a score; enter the score, or clear the comment."),
+        (
+            lambda r: r[0].update(score="", comment="see me"),
+            "row 2: a comment without a score; enter the score, or clear the comment.",
+        ),
     ],
-    ids=["unknown submission", "unknown question", "above the maximum", "negative", "points changed", "not a number", "twice", "comment only"],
+    ids=[
+        "unknown submission",
+        "unknown question",
+        "above the maximum",
+        "negative",
+        "points changed",
+        "not a number",
+        "twice",
+        "comment only",
+    ],
 )
-def test_an_invalid_file_is_refused_in_one_line_naming_the_row_and_nothing_is_imported(graded, capsys, tmp_path, change, message):
+def test_an_invalid_file_is_refused_in_one_line_naming_the_row_and_nothing_is_imported(
+    graded, capsys, tmp_path, change, message
+):
     config_path, out = graded
     rows = _template(config_path, out, capsys)
     for row in rows:
@@ -190,7 +244,11 @@ def test_an_invalid_file_is_refused_in_one_line_naming_the_row_and_nothing_is_im
 
 def test_a_file_without_the_template_columns_is_refused(graded, capsys, tmp_path):
     config_path, out = graded
-    filled = _write([{"submission": "ref", "question": "q2_1_derive", "score": "1"}], tmp_path / "x.csv", ["submission", "question", "score"])
+    filled = _write(
+        [{"submission": "ref", "question": "q2_1_derive", "score": "1"}],
+        tmp_path / "x.csv",
+        ["submission", "question", "score"],
+    )
     assert main(["--config", str(config_path), "gradebook", "import-manual", str(out), str(filled)]) == 1
     assert "row 1: the column(s) points_possible, suggestion, comment are missing" in capsys.readouterr().err
 
@@ -214,8 +272,17 @@ def test_suggestions_go_to_their_csv_are_stored_and_are_never_scores(graded, cap
     config_path, out = graded
     assert main(["--config", str(config_path), "gradebook", "suggest", str(out)]) == 0
     assert "manual_suggestions.csv (suggested verdicts for the graders, not scores)" in capsys.readouterr().out
-    rows = list(csv.DictReader(open(out / SUGGESTIONS_CSV, newline="")))
-    assert list(rows[0]) == ["submission", "question", "formula", "verdict", "parsed_expression", "note", "student_latex"]
+    with open(out / SUGGESTIONS_CSV, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == [
+        "submission",
+        "question",
+        "formula",
+        "verdict",
+        "parsed_expression",
+        "note",
+        "student_latex",
+    ]
     row = next(r for r in rows if r["submission"] == "noid" and r["formula"] == "alpha_hat")
     assert (row["question"], row["verdict"], row["parsed_expression"]) == ("q3_1_derive", "differs", "Y/(K + lambda)")
     assert row["student_latex"] == "\\hat\\alpha = (\\mathbb{K} + \\lambda)^{-1} Y"
