@@ -42,8 +42,9 @@ def suggestion_text(answer: Answer | None, suggestions: Sequence[Suggestion]) ->
         notes.append("answer left blank")
     elif answer.images and all(p.kind == "missing image" for p in answer.images) and not answer.text.strip():
         notes.append("image not submitted")
+    missing = bool(notes)  # no answer at all: its formulas being absent says nothing more
     for s in suggestions:
-        if s.verdict in ("absent",) and notes:
+        if s.verdict == "absent" and missing:
             continue
         detail = f" ({s.note})" if s.note and s.verdict in ("differs", "unreadable") else ""
         notes.append(f"{s.title}: {s.verdict}{detail}")

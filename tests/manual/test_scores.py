@@ -315,3 +315,16 @@ def test_a_schema_1_gradebook_gains_the_manual_tables_and_a_foreign_schema_is_re
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     assert main(["--config", str(config_path), "gradebook", "manual-template", str(out)]) == 1
     assert "is not an assn1 gradebook of schema 2" in capsys.readouterr().err
+
+
+def test_the_suggestion_cell_names_each_formula_and_a_missing_answer_once():
+    from autograder.manual.extract import Answer, Part
+    from autograder.manual.formulas import Suggestion
+    from autograder.manual.scores import suggestion_text
+
+    h = Suggestion("q2_1_derive", "q2_1_derive.h_star", "h*", "differs", "x", "c1 and c2 are swapped", "h^*=x")
+    r = Suggestion("q2_1_derive", "q2_1_derive.risk_bound", "R(h*)", "absent")
+    written = Answer("q2_1_derive", "2.1", "markers", (0,), (Part("markdown", 0, "$h^*=x$"),))
+    assert suggestion_text(written, [h, r]) == "h*: differs (c1 and c2 are swapped); R(h*): absent"
+    assert suggestion_text(Answer("q2_1_derive", "2.1", "markers", (0,), ()), [r]) == "answer left blank"
+    assert suggestion_text(None, [r]) == "no answer found in the notebook"
