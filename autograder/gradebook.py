@@ -26,8 +26,15 @@ from autograder.results import CheckResult, Concern, SubmissionResult
 
 NAME = "gradebook.sqlite"
 APPLICATION = "assn1-gradebook"
-SCHEMA = 1
-_TABLES = """
+SCHEMA = 2
+# Schema 2 added the hand-graded questions' tables; a schema-1 gradebook gains them when opened.
+_MANUAL_TABLES = """
+CREATE TABLE IF NOT EXISTS manual_scores (
+    submission TEXT NOT NULL, question TEXT NOT NULL, score REAL NOT NULL, comment TEXT NOT NULL,
+    grader TEXT NOT NULL, entered_at REAL NOT NULL, PRIMARY KEY (submission, question));
+CREATE TABLE IF NOT EXISTS suggestions (submission TEXT PRIMARY KEY, digest TEXT NOT NULL, data TEXT NOT NULL);
+"""
+_TABLES = _MANUAL_TABLES + """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, workspace TEXT, started REAL NOT NULL,
@@ -47,6 +54,18 @@ CREATE TABLE digests (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INT
 
 class GradebookError(Assn1Error):
     """The gradebook file is damaged, or is not an assn1 gradebook."""
+
+
+@dataclass(frozen=True)
+class ManualScore:
+    """A grader's score for one hand-graded question of one submission, with who entered it and when."""
+
+    submission: str
+    question: str
+    score: float
+    comment: str
+    grader: str
+    entered_at: float
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,32 @@ class Gradebook:
             )
         return out
 
+    def record_manual(self, scores: list[ManualScore]) -> None:
+        """Store hand-entered scores (replacing earlier ones for the same submission and question), all
+        in one transaction: either every one is stored or none."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO manual_scores VALUES (?, ?, ?, ?, ?, ?)",
+                [(m.submission, m.question, m.score, m.comment, m.grader, m.entered_at) for m in scores],
+            )
+
+    def manual_scores(self) -> dict[str, dict[str, ManualScore]]:
+        """The hand-entered scores, by submission and question."""
+        out: dict[str, dict[str, ManualScore]] = {}
+        for row in self._db.execute("SELECT * FROM manual_scores ORDER BY submission, question"):
+            out.setdefault(row[0], {})[row[1]] = ManualScore(*row)
+        return out
+
+    def record_suggestions(self, submission: str, digest: str, data: list[dict]) -> None:
+        """The suggested verdicts of one submission (plain data), with the digest of what they were made from."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO suggestions VALUES (?, ?, ?)", (submission, digest, json.dumps(data)))
+
+    def suggestions(self) -> dict[str, tuple[str, list[dict]]]:
+        """(digest, suggestions) by submission."""
+        rows = self._db.execute("SELECT submission, digest, data FROM suggestions").fetchall()
+        return {name: (digest, json.loads(data)) for name, digest, data in rows}
+
     def start_run(self, workspace: Path | None) -> int:
         with self._transaction() as db:
             cursor = db.execute(
@@ -238,6 +283,11 @@ def open_gradebook(out_dir: Path, fresh: bool = False) -> Gradebook:
             f"{path} is not a readable assn1 gradebook ({exc}); move it away, or pass --fresh to keep it as a "
             "backup and start a new one."
         ) from None
+    if meta.get("application") == APPLICATION and meta.get("schema") == "1":
+        with db:  # schema 1 -> 2: the hand-graded questions' tables, nothing else changes
+            db.executescript(_MANUAL_TABLES)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA),))
+        meta["schema"] = str(SCHEMA)
     if meta.get("application") != APPLICATION or meta.get("schema") != str(SCHEMA):
         db.close()
         raise GradebookError(
