@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,33 +95,87 @@ def beta_on_support(observed: dict, n_cols: int) -> dict[int, float] | None:
     return None
 
 
+@dataclass(frozen=True)
+class Gram:
+    """The data as least squares needs it: Z'Z, Z'y and y'y for Z = [1, X], so a check can refit any
+    columns without holding X and y."""
+
+    n: int
+    ztz: np.ndarray
+    zty: np.ndarray
+    yty: float
+
+    @classmethod
+    def of(cls, X: np.ndarray, y: np.ndarray) -> Gram:
+        Z = np.column_stack([np.ones(len(y)), X])
+        return cls(len(y), Z.T @ Z, Z.T @ y, float(y @ y))
+
+    @classmethod
+    def from_key(cls, raw: dict) -> Gram:
+        return cls(int(raw["n"]), np.asarray(raw["ztz"], dtype=float), np.asarray(raw["zty"], dtype=float), raw["yty"])
+
+    def to_key(self) -> dict:
+        return {"n": self.n, "ztz": self.ztz.tolist(), "zty": self.zty.tolist(), "yty": self.yty}
+
+    def refit(self, columns: list[int]) -> tuple[dict[int, float], float]:
+        """Least-squares slopes (with an intercept) on `columns`, by column, and the residual sum of squares."""
+        rows = [0] + [j + 1 for j in columns]
+        A, b = self.ztz[np.ix_(rows, rows)], self.zty[rows]
+        theta = np.linalg.lstsq(A, b, rcond=None)[0]
+        return dict(zip(columns, theta[1:].tolist())), max(self.yty - float(theta @ b), 0.0)
+
+
+def usable_columns(observed: dict, n_cols: int) -> list[int]:
+    """The distinct in-range columns of S_hat, sorted: what a refit on the student's support can use."""
+    return sorted({j for j in _indices(observed) or [] if 0 <= j < n_cols})
+
+
+def beta_tolerance(spread: list[list[float]], alpha: float, n_strong: int) -> float:
+    """Standard errors an honest estimate may lie from the refit on S_hat: each honest variant's deviation
+    is normal (mean m, sd s, in standard errors), so |m| + z s with a Bonferroni z bounds all strong
+    coefficients at once with probability 1 - alpha."""
+    from scipy.stats import norm
+
+    z = norm.ppf(1 - alpha / (2 * max(n_strong, 1)))
+    return max(abs(m) + z * s for m, s in spread)
+
+
 def check_beta_values(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
-    """Each strong coefficient in S_hat is within z standard errors of the refit on the true support."""
+    """Each strong coefficient in S_hat is within the honest spread of the least-squares refit on S_hat."""
     estimates = beta_on_support(observed, key["n_cols"])
     if estimates is None:
         return failed(cfg, "`beta_hat` does not line up with `S_hat`, so its values can't be checked.")
-    z = cfg.params["z"]
     strong = [int(j) for j in key["strong"]]
     present = [j for j in strong if j in estimates]
     if not present:
         return failed(cfg, "`S_hat` contains none of the strong signals, so no coefficient can be checked.")
-    far = [j for j in present if abs(estimates[j] - key["beta"][str(j)]) > z * key["se"][str(j)]]
-    good = len(present) - len(far)
-    share = good / len(strong)
-    if far or len(present) < len(strong):
-        missing = len(strong) - len(present)
-        parts = []
-        if far:
-            parts.append(
-                f"{len(far)} strong coefficient{'s' * (len(far) != 1)} of `S_hat` {'are' if len(far) != 1 else 'is'} more than "
-                f"{z:g} standard errors from the least-squares estimate (shrunken lasso values?)"
-            )
-        if missing:
-            parts.append(
-                f"{missing} strong signal{'s are' if missing > 1 else ' is'} missing from `S_hat`, so not estimated"
-            )
-        return failed(cfg, "; ".join(parts) + ".", points=round(share * cfg.points, 6))
-    return passed(cfg, f"every strong coefficient is within {z:g} standard errors of the least-squares estimate.")
+    refit, _ = Gram.from_key(key["gram"]).refit(usable_columns(observed, key["n_cols"]))
+    alpha = cfg.params["alpha"]
+    tolerance = beta_tolerance(key["beta_spread"], alpha, len(strong))
+    far = [j for j in present if abs(estimates[j] - refit[j]) > tolerance * key["se"][str(j)]]
+    missing = len(strong) - len(present)
+    within = (
+        f"{tolerance:.2f} standard errors (the honest spread at alpha={alpha:g}) of the least-squares refit on `S_hat`"
+    )
+    if not far and not missing:
+        return passed(cfg, f"every strong coefficient is within {within}.")
+    share = (len(present) - len(far)) / len(strong)
+    return failed(cfg, _beta_shortfall(len(far), missing, within), points=round(share * cfg.points, 6))
+
+
+def _beta_shortfall(far: int, missing: int, within: str) -> str:
+    """What costs beta_values points: strong coefficients outside the spread, strong signals not estimated."""
+    parts = []
+    if far:
+        parts.append(
+            f"{far} strong coefficient{'s' * (far != 1)} of `S_hat` {'are' if far != 1 else 'is'} not within {within} "
+            "(shrunken lasso values?)"
+        )
+    if missing:
+        parts.append(
+            f"{missing} strong signal{'s are' if missing > 1 else ' is'} missing from `S_hat`, so not estimated"
+        )
+    return "; ".join(parts) + "."
 
 
 def check_risk_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:

@@ -7,6 +7,8 @@ real file the split comes from grading.yml (`data.problem1.course_key`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from autograder.checks import p1_lasso as checks
@@ -25,8 +27,23 @@ def _ols(X: np.ndarray, y: np.ndarray, support: list[int]) -> tuple[np.ndarray, 
     return coef[1:], se[1:], s2, dof
 
 
-def problem1_key(ctx: KeyContext) -> dict:
-    """Strong and plausible columns, refit coefficients with standard errors, and the noise variance."""
+@dataclass(frozen=True)
+class Problem1Data:
+    """The data the keys are built from, and which of its columns carry signal (strong ones must be found)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    strong: list[int]
+    plausible: list[int]
+
+    @property
+    def columns(self) -> list[int]:
+        return sorted(self.strong + self.plausible)
+
+
+def problem1_data(ctx: KeyContext) -> Problem1Data:
+    """The data file and its strong and plausible columns: from the answer key on generated data, from
+    grading.yml on the course's file."""
     from autograder.data import problem1
     from autograder.data.checksum import sha256_file
     from autograder.errors import DataError
@@ -35,31 +52,74 @@ def problem1_key(ctx: KeyContext) -> dict:
     X, y = problem1.load_xy(path)
     digest = sha256_file(path)
     if digest == ctx.course_sha256:
-        strong, plausible = list(ctx.course_key["strong"]), list(ctx.course_key["plausible"])
-    else:
-        truth = problem1.read_key(ctx.answer_key_dir / problem1.KEY_NAME)
-        if truth.data_sha256 != digest:
-            raise DataError(
-                f"{ctx.answer_key_dir / problem1.KEY_NAME} was made for another {path.name} (sha256 {truth.data_sha256[:12]}…, "
-                f"the file has {digest[:12]}…); run `assn1 data generate` to make both again, or `assn1 data fetch` for the course file."
-            )
-        support = list(truth.support)
-        design = np.column_stack([np.ones(len(y)), X[:, support]])
-        se_true = truth.sigma * np.sqrt(np.diag(np.linalg.inv(design.T @ design)))[1:]
-        t = np.abs(np.array(truth.beta)[support]) / se_true
-        strong = [j for j, tj in zip(support, t) if tj >= ctx.strong_t]
-        plausible = [j for j in support if j not in strong]
-    columns = sorted(strong + plausible)
-    coef, se, s2, dof = _ols(X, y, columns)
+        return Problem1Data(X, y, list(ctx.course_key["strong"]), list(ctx.course_key["plausible"]))
+    truth = problem1.read_key(ctx.answer_key_dir / problem1.KEY_NAME)
+    if truth.data_sha256 != digest:
+        raise DataError(
+            f"{ctx.answer_key_dir / problem1.KEY_NAME} was made for another {path.name} (sha256 {truth.data_sha256[:12]}…, "
+            f"the file has {digest[:12]}…); run `assn1 data generate` to make both again, or `assn1 data fetch` for the course file."
+        )
+    support = list(truth.support)
+    design = np.column_stack([np.ones(len(y)), X[:, support]])
+    se_true = truth.sigma * np.sqrt(np.diag(np.linalg.inv(design.T @ design)))[1:]
+    t = np.abs(np.array(truth.beta)[support]) / se_true
+    strong = [j for j, tj in zip(support, t) if tj >= ctx.strong_t]
+    return Problem1Data(X, y, strong, [j for j in support if j not in strong])
+
+
+def truth_key(data: Problem1Data) -> dict:
+    """Strong and plausible columns, their refit coefficients with standard errors, and the noise variance."""
+    coef, se, s2, dof = _ols(data.X, data.y, data.columns)
     return {
-        "n_cols": int(X.shape[1]),
-        "strong": strong,
-        "plausible": plausible,
-        "beta": {str(j): float(b) for j, b in zip(columns, coef)},
-        "se": {str(j): float(s) for j, s in zip(columns, se)},
+        "n_cols": int(data.X.shape[1]),
+        "strong": data.strong,
+        "plausible": data.plausible,
+        "beta": {str(j): float(b) for j, b in zip(data.columns, coef)},
+        "se": {str(j): float(s) for j, s in zip(data.columns, se)},
         "s2": s2,
         "dof": dof,
     }
+
+
+def problem1_key(ctx: KeyContext) -> dict:
+    """The truth alone: what `support_recovery` needs."""
+    return truth_key(problem1_data(ctx))
+
+
+# The sampling model under a key: y = X beta + sigma eps on the key's columns, with the key's refit
+# coefficients, no intercept (the assignment's model has none) and sigma^2 the key's residual variance.
+
+
+def _design(X: np.ndarray, columns: list[int], intercept: bool = True) -> np.ndarray:
+    return np.column_stack([np.ones(len(X)), X[:, columns]]) if intercept else X[:, columns]
+
+
+def _slopes(X: np.ndarray, columns: list[int], intercept: bool = True) -> np.ndarray:
+    """The matrix taking y to the least-squares slopes on `columns`, one row per column, in that order."""
+    inverse = np.linalg.pinv(_design(X, columns, intercept))
+    return inverse[1:] if intercept else inverse
+
+
+def beta_spread(data: Problem1Data, key: dict) -> list[list[float]]:
+    """How far honest estimates of the strong coefficients lie from the refit on their own support, as
+    [mean, sd] in standard errors per strong column and variant: the refit on every signal column reported
+    for the strong ones, and refits without an intercept. Each is linear in y, so normal under the model."""
+    X, strong, columns = data.X, data.strong, data.columns
+    on_all = _slopes(X, columns)[[columns.index(j) for j in strong]]
+    no_intercept = _slopes(X, columns, intercept=False)[[columns.index(j) for j in strong]]
+    variants = [on_all - _slopes(X, strong), no_intercept - on_all, _slopes(X, strong, False) - _slopes(X, strong)]
+    beta = np.array([key["beta"][str(j)] for j in columns])
+    mean_y, sigma = X[:, columns] @ beta, np.sqrt(key["s2"])
+    se = np.array([key["se"][str(j)] for j in strong])
+    return [
+        [float(m), float(s)] for M in variants for m, s in zip(M @ mean_y / se, sigma * np.linalg.norm(M, axis=1) / se)
+    ]
+
+
+def beta_key(data: Problem1Data) -> dict:
+    """The truth, the data's Gram matrix (for the refit on S_hat) and the honest spread around that refit."""
+    key = truth_key(data)
+    return {**key, "gram": checks.Gram.of(data.X, data.y).to_key(), "beta_spread": beta_spread(data, key)}
 
 
 def _format_key(ctx: KeyContext) -> dict:
@@ -82,7 +142,7 @@ FIGURES = {"q1_1": reference_paths}  # question -> the reference's figure, besid
 
 ANSWERS = ("S_hat", "beta_hat", "risk_hat")
 
-TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof")
+TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof", "gram", "beta_spread")
 
 
 def _p1(question: str, name: str, make_key, check, secret: tuple[str, ...] = (), params=None) -> Item:
@@ -114,10 +174,10 @@ ITEMS = [
     _p1(
         "q1_2_beta",
         "beta_values",
-        problem1_key,
+        lambda ctx: beta_key(problem1_data(ctx)),
         checks.check_beta_values,
         TRUTH,
-        {"z": Param(3.0, 0.1, 20.0, doc="standard errors an estimate may lie from the refit")},
+        {"alpha": Param(0.01, 1e-4, 0.2, doc="chance that an honest least-squares estimate is rejected")},
     ),
     _p1("q1_2_risk", "risk_format", _format_key, checks.check_risk_format),
     _p1(

@@ -213,6 +213,13 @@ def in_sample_mse_all_columns(ctx: Context) -> dict:
     return {"risk_hat": float(np.mean((ctx.y - fit.predict(ctx.X)) ** 2))}
 
 
+def lasso_values_as_beta(ctx: Context) -> dict:
+    """The reference S_hat, but LassoCV's own (shrunken) coefficients on it instead of the least-squares refit."""
+    coef = LassoCV(cv=5, random_state=0).fit(ctx.X, ctx.y).coef_
+    assert np.all(coef[ctx.p1.S_hat] != 0)  # precondition: LassoCV keeps every selected column
+    return {"beta_hat": coef[ctx.p1.S_hat]}
+
+
 def full_length_beta(ctx: Context) -> dict:
     beta = np.zeros(ctx.X.shape[1])
     beta[ctx.p1.S_hat] = ctx.p1.beta_hat
@@ -386,6 +393,9 @@ MUTANTS = [
     ),
     pytest.param(  # the seed student's S_hat: LassoCV's whole support, refitted by least squares
         lasso_cv_support, {S_RECOVERY}, id="S_hat-lassocv-support"
+    ),
+    pytest.param(  # LassoCV's shrunken coefficients on the reference S_hat, not the least-squares refit
+        lasso_values_as_beta, {BETA_VALUES}, id="beta_hat-lasso-shrunk"
     ),
     pytest.param(  # one coefficient short of S_hat
         lambda c: {"beta_hat": c.p1.beta_hat[:-1]}, {BETA_FORMAT, BETA_VALUES}, id="beta_hat-wrong-length"
