@@ -190,29 +190,50 @@ def check_risk_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckRe
     return passed(cfg, "`risk_hat` is a positive number.")
 
 
-def risk_band(s2: float, dof: int, alpha: float, allowance: float) -> tuple[float, float]:
-    """The (1 - alpha) sampling interval of a residual variance with `dof` degrees of freedom around
-    s2; the upper end widened by `allowance` for the extra error that selecting a model adds."""
-    from scipy.stats import chi2
+def lower_factor(spread: list[list[float]], alpha: float) -> float:
+    """The least ratio of an honest out-of-sample estimate to the in-sample error of the same least-squares
+    fit: (ratio - 1)^(1/3) is close to normal (Wilson-Hilferty) for each honest variant; the smallest
+    alpha/2 quantile over the variants, never below 1 (cross-validating a fixed fit never beats it)."""
+    from scipy.stats import norm
 
-    return s2 * chi2.ppf(alpha / 2, dof) / dof, s2 * chi2.ppf(1 - alpha / 2, dof) / dof * (1 + allowance)
+    z = norm.ppf(alpha / 2)
+    return 1.0 + min(max(m + z * s, 0.0) ** 3 for m, s in spread)
+
+
+def upper_factor(spread: list[float], alpha: float) -> float:
+    """The largest ratio of an honest estimate to the noise variance: the 1 - alpha/2 quantile of a
+    log-normal fitted to the most pessimistic honest procedure's estimates."""
+    from scipy.stats import norm
+
+    m, s = spread
+    return math.exp(m + norm.ppf(1 - alpha / 2) * s)
 
 
 def check_risk_band(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
-    """risk_hat lies in the plausible band for E(Y - X beta_hat)^2 on this data."""
+    """risk_hat lies where honest out-of-sample estimates of E(Y - X beta_hat)^2 lie on this data: above the
+    in-sample error of the least-squares fit on S_hat, below what the most pessimistic honest procedure gives."""
     value = observed.get("risk_hat")
     if value is None or not math.isfinite(value):
         return failed(cfg, "`risk_hat` is not a finite number.")
-    low, high = risk_band(key["s2"], key["dof"], cfg.params["alpha"], cfg.params["selection_allowance"])
-    if value < low:
+    alpha = cfg.params["alpha"]
+    gram = Gram.from_key(key["gram"])
+    columns = usable_columns(observed, key["n_cols"])
+    model = "`S_hat`" if columns else "the true columns"
+    in_sample = gram.refit(columns or sorted(key["strong"] + key["plausible"]))[1] / gram.n
+    low = lower_factor(key["risk_lower"], alpha)
+    high = upper_factor(key["risk_upper"], alpha)
+    if value < low * in_sample:
         return failed(
             cfg,
-            f"`risk_hat` = {value:.4g} is below what any honest estimate of the squared prediction error gives here "
-            "(an unsquared mean residual, or an in-sample error of an over-fitted model?).",
+            f"`risk_hat` = {value:.4g} is below what any honest estimate of the squared prediction error gives here: "
+            f"less than {low:.3g} times the in-sample error of the least-squares fit on {model} (alpha={alpha:g}); "
+            "a training error, or an unsquared mean residual?",
         )
-    if value > high:
+    if value > high * key["s2"]:
         return failed(
-            cfg, f"`risk_hat` = {value:.4g} is far above the prediction error a reasonable model reaches here."
+            cfg,
+            f"`risk_hat` = {value:.4g} is far above the prediction error a reasonable model reaches here "
+            f"(more than {high:.3g} times the noise variance, alpha={alpha:g}).",
         )
     return passed(cfg, f"`risk_hat` = {value:.4g} is in the plausible range.")
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import chi2
 from sklearn.linear_model import Lasso, LassoCV, LinearRegression
 from sklearn.model_selection import KFold, cross_val_predict
 
@@ -137,17 +137,6 @@ def lasso_cv(truth: Truth) -> LassoCV:
     return LassoCV(cv=5, random_state=0).fit(truth.X, truth.y)
 
 
-@pytest.fixture(scope="module")
-def band(setup, truth) -> tuple[float, float]:
-    """The (1 - alpha) chi-square band of the residual variance, upper end widened by the allowance."""
-    params = setup.bundle["configs"]["q1_2_risk.risk_band"]["params"]
-    alpha, allowance = params["alpha"], params["selection_allowance"]
-    return (
-        truth.s2 * chi2.ppf(alpha / 2, truth.dof) / truth.dof,
-        truth.s2 * chi2.ppf(1 - alpha / 2, truth.dof) / truth.dof * (1 + allowance),
-    )
-
-
 def leaks(message: str, truth: Truth, extra=()) -> list[str]:
     """Hidden facts in `message`: a true support index, or a refit coefficient, standard error or
     band edge to 3 decimals (as a number, or the start of a longer one)."""
@@ -188,6 +177,20 @@ def test_key_refits_any_support_as_least_squares_does(setup, truth, reference_an
         fit = LinearRegression().fit(truth.X[:, S], truth.y)
         assert [coef[j] for j in S] == pytest.approx(fit.coef_, rel=1e-8, abs=1e-10)
         assert rss == pytest.approx(np.sum((truth.y - fit.predict(truth.X[:, S])) ** 2), rel=1e-8)
+
+
+def test_risk_key_is_deterministic_and_built_in_seconds(setup):
+    """The band's simulation runs when every grading batch starts: seeded by the key's seed, and quick."""
+    from autograder.suite.p1_lasso import problem1_data, risk_key
+
+    ctx = key_context(setup.config, "q1_2_risk.risk_band")
+    start = time.perf_counter()
+    first = risk_key(problem1_data(ctx), ctx.rng)
+    seconds = time.perf_counter() - start
+    again = key_context(setup.config, "q1_2_risk.risk_band")
+    assert risk_key(problem1_data(again), again.rng) == first
+    assert first["risk_lower"] == setup.bundle["keys"]["q1_2_risk.risk_band"]["risk_lower"]
+    assert seconds < 15, f"the risk key took {seconds:.1f} s"
 
 
 # --- the reference passes ------------------------------------------------------------------------
@@ -397,7 +400,30 @@ def honest_cv_risk(truth: Truth, S) -> float:
     return float(np.mean(residuals**2))
 
 
-def test_cross_validated_risk_passes(run, truth, band):
+def select_and_refit_cv_risk(truth: Truth, select, k: int = 5) -> float:
+    """K-fold cross-validated squared error of the whole procedure: `select` runs again inside every fold."""
+    squared = np.zeros(len(truth.y))
+    for train, test in KFold(k, shuffle=True, random_state=0).split(truth.X):
+        S = select(truth.X[train], truth.y[train])
+        fit = LinearRegression().fit(truth.X[np.ix_(train, S)], truth.y[train])
+        squared[test] = (truth.y[test] - fit.predict(truth.X[np.ix_(test, S)])) ** 2
+    return float(squared.mean())
+
+
+def lassocv_support(X: np.ndarray, y: np.ndarray) -> list[int]:
+    return np.flatnonzero(LassoCV(cv=5, random_state=0).fit(X, y).coef_).tolist()
+
+
+@pytest.fixture(scope="module")
+def risk_factor(setup) -> float:
+    """How far above the in-sample error of the same fit the band's lower edge lies, at grading.yml's alpha."""
+    from autograder.checks.p1_lasso import lower_factor
+
+    key = setup.bundle["keys"]["q1_2_risk.risk_band"]
+    return lower_factor(key["risk_lower"], alpha_of(setup, "q1_2_risk.risk_band"))
+
+
+def test_cross_validated_risk_passes(run, truth):
     value = honest_cv_risk(truth, truth.support)
     expect(run("q1_2_risk.risk_format", risk_hat=value), "passed", 0.5)
     expect(
@@ -405,33 +431,92 @@ def test_cross_validated_risk_passes(run, truth, band):
     )
 
 
-def test_unsquared_mean_residual_fails_the_band(run, truth, band):
+def test_cross_validation_of_lassocv_then_refit_as_a_whole_passes(run, truth):
+    """The seed student's procedure, cross-validated honestly: LassoCV and the refit redone in every fold."""
+    S = lassocv_support(truth.X, truth.y)
+    value = select_and_refit_cv_risk(truth, lassocv_support)
+    expect(run("q1_2_risk.risk_band", S_hat=S, beta_hat=refit(truth, S), risk_hat=value), "passed", 1.5)
+
+
+def test_lower_edge_admits_honest_cross_validation_of_a_fixed_fit_in_a_direct_simulation(setup, truth, risk_factor):
+    """3-fold CV of least squares on the strong columns, the most optimistic honest estimate (no selection, small
+    folds, a missed weak signal), under the file's true model: below the band's lower edge in about alpha/2 of
+    re-draws at most; the in-sample error itself (ratio exactly 1) is always below it."""
+    rng = np.random.default_rng(2023)
+    X, S = truth.X, truth.strong
+    ratios = []
+    for seed in range(600):
+        y = X @ truth.true_beta + truth.sigma * rng.standard_normal(len(truth.y))
+        cv = cross_val_predict(LinearRegression(), X[:, S], y, cv=KFold(3, shuffle=True, random_state=seed))
+        in_sample = LinearRegression().fit(X[:, S], y).predict(X[:, S])
+        ratios.append(np.sum((y - cv) ** 2) / np.sum((y - in_sample) ** 2))
+    assert min(ratios) > 1  # cross-validating a fixed least-squares fit never beats its in-sample error
+    assert np.mean(np.array(ratios) < risk_factor) <= alpha_of(setup, "q1_2_risk.risk_band")
+    assert risk_factor > 1.005
+
+
+@pytest.mark.parametrize("columns", ["reference", "true support", "LassoCV support"])
+def test_in_sample_error_of_the_selected_model_fails_the_band(run, truth, reference_answer, columns):
+    """The commonest real mistake: the training MSE of the refit on S_hat reported as the predictive risk."""
+    S = {
+        "reference": list(reference_answer.S_hat),
+        "true support": truth.support,
+        "LassoCV support": lassocv_support(truth.X, truth.y),
+    }[columns]
+    value = in_sample_error(truth, S)
+    result = run("q1_2_risk.risk_band", S_hat=S, beta_hat=refit(truth, S), risk_hat=value)
+    expect(
+        result,
+        "failed",
+        0.0,
+        f"`risk_hat` = {value:.4g} is below what any honest estimate",
+        "times the in-sample error of the least-squares fit on `S_hat`",
+        "a training error",
+    )
+    assert leaks(result.message, truth) == []
+
+
+def test_the_band_states_its_lower_factor(run, truth, risk_factor):
+    value = in_sample_error(truth, truth.support)
+    result = run("q1_2_risk.risk_band", S_hat=truth.support, risk_hat=value)
+    assert f"less than {risk_factor:.3g} times the in-sample error" in result.message
+
+
+def test_unsquared_mean_residual_fails_the_band(run, truth):
     residuals = truth.y - cross_val_predict(
         LinearRegression(), truth.X[:, truth.support], truth.y, cv=KFold(5, shuffle=True, random_state=0)
     )
     value = float(np.mean(residuals))
-    assert 0 < value < band[0]  # positive here, so only the band can catch it
+    assert value > 0  # positive here, so only the band can catch it
     expect(run("q1_2_risk.risk_format", risk_hat=value), "passed", 0.5)
     result = run("q1_2_risk.risk_band", risk_hat=value)
     expect(result, "failed", 0.0, "is below what any honest estimate", "unsquared mean residual")
-    assert leaks(result.message, truth, extra=band) == []
+    assert leaks(result.message, truth) == []
 
 
-def test_in_sample_error_of_ols_on_all_columns_fails_the_band(run, truth, band):
+@pytest.mark.parametrize("with_support", [True, False])
+def test_in_sample_error_of_ols_on_all_columns_fails_the_band(run, truth, reference_answer, with_support):
+    """Judged against the fit on S_hat, or on the true columns when there is no S_hat to read."""
     fit = LinearRegression().fit(truth.X, truth.y)
     value = float(np.mean((truth.y - fit.predict(truth.X)) ** 2))  # about sigma^2 (n - 51) / n
-    assert value < band[0]
-    result = run("q1_2_risk.risk_band", risk_hat=value)
-    expect(result, "failed", 0.0, f"`risk_hat` = {value:.4g} is below", "in-sample error of an over-fitted model")
-    assert leaks(result.message, truth, extra=band) == []
+    S = {"S_hat": reference_answer.S_hat} if with_support else {}
+    result = run("q1_2_risk.risk_band", risk_hat=value, **S)
+    model = "`S_hat`" if with_support else "the true columns"
+    expect(
+        result,
+        "failed",
+        0.0,
+        f"`risk_hat` = {value:.4g} is below",
+        f"in-sample error of the least-squares fit on {model}",
+    )
+    assert leaks(result.message, truth) == []
 
 
-def test_variance_of_y_fails_the_band_from_above(run, truth, band):
+def test_variance_of_y_fails_the_band_from_above(run, truth):
     value = float(np.var(truth.y))  # the risk of predicting the mean: no model at all
-    assert value > band[1]
     result = run("q1_2_risk.risk_band", risk_hat=value)
-    expect(result, "failed", 0.0, f"`risk_hat` = {value:.4g} is far above")
-    assert leaks(result.message, truth, extra=band) == []
+    expect(result, "failed", 0.0, f"`risk_hat` = {value:.4g} is far above", "times the noise variance")
+    assert leaks(result.message, truth) == []
 
 
 def test_negative_risk_from_neg_mean_squared_error_fails_the_format(run, truth):
