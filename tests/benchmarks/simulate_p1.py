@@ -11,6 +11,7 @@ resumed) and the summary, a markdown table for docs/p1-tolerances.md, to stdout.
     OMP_NUM_THREADS=1 .venv/bin/python tests/benchmarks/simulate_p1.py --data generated --draws 200 --reference-every 4
     OMP_NUM_THREADS=1 .venv/bin/python tests/benchmarks/simulate_p1.py --data course --draws 200 --reference-every 4
     .venv/bin/python tests/benchmarks/simulate_p1.py --summary-only --log LOG   # the table from a finished log
+    .venv/bin/python tests/benchmarks/simulate_p1.py --data course --why --draws 200   # why not fixed centres
 """
 
 from __future__ import annotations
@@ -273,12 +274,58 @@ def summary(records: list[dict], label: str) -> str:
         full = [v["full"] for v in mine]
         on_data = [v for v in (actual or {}).get("verdicts", []) if (v["check"], v["answer"]) == (check_id, name)]
         verdict = ("passes" if on_data[0]["full"] else f"fails ({on_data[0]['points']:g} points)") if on_data else "-"
+        cell = name.replace("|", "\\|")  # a pipe in a markdown table cell
         lines.append(
-            f"| {check_id.split('.')[1]} | {name} | {kind} | {len(full)} | {100 * np.mean(full):.1f} % "
+            f"| {check_id.split('.')[1]} | {cell} | {kind} | {len(full)} | {100 * np.mean(full):.1f} % "
             f"| {100 * (1 - np.mean(full)):.1f} % | {np.mean([v['points'] for v in mine]):.2f} / "
             f"{mine[0]['of']:g} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def why_not_fixed_centres(data: Problem1Data, draws: int, seed: int) -> str:
+    """The spreads that rule out judging against the data alone (the refit on the true columns for beta_hat, the
+    noise variance for risk_hat), as quantiles over re-draws: the evidence behind judging against S_hat's own fit."""
+    rows = {name: [] for name in WHY}
+    for index in range(draws):
+        drawn = redraw(data, np.random.default_rng([seed, index + 1]))
+        X, y = drawn.X, drawn.y
+        key = beta_key(drawn)
+        fit = lassocv_fit(X, y)
+        S = np.flatnonzero(fit.coef_).tolist()
+        refit = dict(zip(S, ols(X, y, S)))
+        strong = [j for j in drawn.strong if j in S]
+        bic = bic_support(X, y)
+        for name, value in zip(
+            WHY,
+            (
+                farthest(refit, key, strong),
+                farthest({j: fit.coef_[j] for j in S}, key, strong),
+                cv_whole(X, y, bic_support, 5, index + 1) / key["s2"],
+                in_sample(X, y, bic) / key["s2"],
+                in_sample(X, y, drawn.columns) / key["s2"],
+            ),
+        ):
+            rows[name].append(value)
+    levels = (0.005, 0.01, 0.05, 0.5, 0.95, 0.99, 0.995)
+    lines = ["| quantity | " + " | ".join(f"{q:g}" for q in levels) + " |", "|---" + "|---:" * len(levels) + "|"]
+    for name, values in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in np.quantile(values, levels)) + " |")
+    return f"{draws} re-draws, quantiles\n\n" + "\n".join(lines)
+
+
+def farthest(values: dict, key: dict, strong: list[int]) -> float:
+    """The largest distance of a strong coefficient from the key's refit on the true columns, in its standard errors."""
+    return max(abs(values[j] - key["beta"][str(j)]) / key["se"][str(j)] for j in strong)
+
+
+WHY = (
+    "LassoCV then refit: max over strong of abs(beta - refit on true columns) / se",
+    "LassoCV values: max over strong of abs(beta - refit on true columns) / se",
+    "5-fold CV of BIC select-and-refit / s2",
+    "in-sample MSE of refit on BIC support / s2",
+    "in-sample MSE of refit on every true column / s2",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,7 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=365)
     parser.add_argument("--log", type=Path, help="JSON lines, one per draw; an existing log is resumed")
     parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument("--why", action="store_true", help="only the spreads against fixed centres (no keys, fast)")
     args = parser.parse_args(argv)
+    if args.why:
+        print(why_not_fixed_centres(load_data(args.data)[0], args.draws, args.seed))
+        return 0
     log = args.log or Path(f"simulate_p1_{args.data}.jsonl")
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     if not args.summary_only:
