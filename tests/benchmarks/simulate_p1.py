@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -234,9 +235,26 @@ def run_draw(data: Problem1Data, configs: dict, index: int, seed: int, with_refe
                     "full": full,
                     "points": result.points,
                     "of": result.max_points,
+                    "why": "" if full else shortfall(result.message),
                 }
             )
     return {"draw": index, "key_s": key_s, "tolerances": tolerances(keys, configs), "verdicts": verdicts}
+
+
+def shortfall(message: str) -> str:
+    """What a failed beta_values or risk_band message charges: values outside the spread, strong signals not
+    in S_hat, a risk below or above the band."""
+    found = [
+        why
+        for phrase, why in (
+            ("not within", "outside"),
+            ("missing from", "missing"),
+            ("below", "below"),
+            ("above", "above"),
+        )
+        if phrase in message
+    ]
+    return "+".join(found) or "other"
 
 
 def tolerances(keys: dict, configs: dict) -> dict[str, float]:
@@ -265,19 +283,21 @@ def summary(records: list[dict], label: str) -> str:
             for v in [[r["tolerances"][name] for r in drawn]]
         ),
         "",
-        "| check | answer | kind | re-draws | full points | rejected | mean points | on the data as it is |",
-        "|---|---|---|---:|---:|---:|---:|---|",
+        "| check | answer | kind | re-draws | full points | rejected (for) | mean points | on the data as it is |",
+        "|---|---|---|---:|---:|---|---:|---|",
     ]
     names = dict.fromkeys((v["check"], v["answer"], v["kind"]) for r in drawn for v in r["verdicts"])
     for check_id, name, kind in names:
         mine = [v for r in drawn for v in r["verdicts"] if (v["check"], v["answer"]) == (check_id, name)]
         full = [v["full"] for v in mine]
+        reasons = Counter(v.get("why", "") for v in mine if not v["full"])
+        why = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
         on_data = [v for v in (actual or {}).get("verdicts", []) if (v["check"], v["answer"]) == (check_id, name)]
         verdict = ("passes" if on_data[0]["full"] else f"fails ({on_data[0]['points']:g} points)") if on_data else "-"
         cell = name.replace("|", "\\|")  # a pipe in a markdown table cell
         lines.append(
             f"| {check_id.split('.')[1]} | {cell} | {kind} | {len(full)} | {100 * np.mean(full):.1f} % "
-            f"| {100 * (1 - np.mean(full)):.1f} % | {np.mean([v['points'] for v in mine]):.2f} / "
+            f"| {100 * (1 - np.mean(full)):.1f} %{f' ({why})' if why else ''} | {np.mean([v['points'] for v in mine]):.2f} / "
             f"{mine[0]['of']:g} | {verdict} |"
         )
     return "\n".join(lines)
