@@ -137,6 +137,7 @@ class SubmissionResult:
     # What each check judged (plain data, JSON-able; see judging.encode): kept so a change of points or
     # tolerances can be rescored without running the notebook again.
     observations: dict = dataclasses.field(default_factory=dict, compare=False)
+    timings: dict = dataclasses.field(default_factory=dict, compare=False)  # seconds per phase of grading
 
     @property
     def all_concerns(self) -> tuple[Concern, ...]:
