@@ -382,7 +382,9 @@ def _manual_suggestions(config: Config, out: Path) -> None:
     try:
         print(f"wrote {_show(suggestions_csv(config, out))} (suggested verdicts for the graders, not scores)")
     except Exception as exc:  # noqa: BLE001 - the grades are written; this file can be made again
-        print(f"assn1: warning: no manual_suggestions.csv ({exc}); run `assn1 gradebook suggest {out}`.", file=sys.stderr)
+        print(
+            f"assn1: warning: no manual_suggestions.csv ({exc}); run `assn1 gradebook suggest {out}`.", file=sys.stderr
+        )
 
 
 def _gradebook_manual_template(args: argparse.Namespace, config: Config) -> int:
@@ -392,7 +394,9 @@ def _gradebook_manual_template(args: argparse.Namespace, config: Config) -> int:
     text = manual_template(config, args.out, args.question)
     if args.output:
         write_text(text, args.output)
-        print(f"wrote {_show(args.output)}: fill in score and comment, then `assn1 gradebook import-manual {args.out} {args.output}`")
+        print(
+            f"wrote {_show(args.output)}: fill in score and comment, then `assn1 gradebook import-manual {args.out} {args.output}`"
+        )
     else:
         sys.stdout.write(text)
     return 0

@@ -62,7 +62,7 @@ def write_gradebook(
 
 def write_checks(results: list[SubmissionResult], path: Path) -> None:
     """checks.csv, one row per submission and check: the long table for analysis."""
-    rows = [["file", "question", "check", "outcome", "points", "max_points", "hidden", "message"]]
+    rows = [["file", "question", "check", "outcome", "points", "max_points", "hidden", "misconceptions", "message"]]
     for r in results:
         for q in r.questions:
             for c in q.checks:
@@ -75,6 +75,7 @@ def write_checks(results: list[SubmissionResult], path: Path) -> None:
                         _num(c.points),
                         _num(c.max_points),
                         int(c.hidden),
+                        " ".join(c.misconceptions),
                         c.message,
                     ]
                 )

@@ -19,3 +19,5 @@ REFERENCE_FIGURES = {q: draw for module in _MODULES for q, draw in getattr(modul
 # and prompt patterns that find an answer in a notebook without otter's markers or a numbered heading.
 FORMULAS: dict[str, Formula] = {f.id: f for module in _MODULES for f in getattr(module, "FORMULAS", ())}
 WRITTEN: dict[str, tuple[str, ...]] = {q: p for module in _MODULES for q, p in getattr(module, "WRITTEN", {}).items()}
+# The known mistakes each problem's failed checks are matched against (explanations, never points).
+MISCONCEPTIONS = tuple(m for module in _MODULES for m in getattr(module, "MISCONCEPTIONS", ()))

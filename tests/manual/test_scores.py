@@ -314,7 +314,7 @@ def test_a_schema_1_gradebook_gains_the_manual_tables_and_a_foreign_schema_is_re
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(SCHEMA),)
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     assert main(["--config", str(config_path), "gradebook", "manual-template", str(out)]) == 1
-    assert "is not an assn1 gradebook of schema 2" in capsys.readouterr().err
+    assert f"is not an assn1 gradebook of schema {SCHEMA}" in capsys.readouterr().err
 
 
 def test_the_suggestion_cell_names_each_formula_and_a_missing_answer_once():
