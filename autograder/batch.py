@@ -154,6 +154,7 @@ def _stored(config: Config, result: SubmissionResult, sha256: str, fp: Fingerpri
         result.notes,
         time.time(),
         None,
+        result.timings,
     )
 
 

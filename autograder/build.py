@@ -38,6 +38,7 @@ SHIPPED = (
     "in_kernel.py",
     "isolated.py",
     "judging.py",
+    "misconceptions.py",
     "checks",
     "data",
     "probes",

@@ -103,6 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default=None, help="file to write (default: OUT/<format>_grades.csv)"
     )
     export.set_defaults(run=_gradebook_export)
+    template = book.add_parser(
+        "manual-template", help="print a CSV for the graders: a row per submission and hand-graded question"
+    )
+    template.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    template.add_argument("--question", nargs="*", default=[], metavar="Q", help="only these hand-graded questions")
+    template.add_argument("-o", "--output", type=Path, default=None, help="write it to a file instead of printing it")
+    template.set_defaults(run=_gradebook_manual_template)
+    manual = book.add_parser(
+        "import-manual", help="store a filled manual template's scores and export final_grades.csv with them"
+    )
+    manual.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    manual.add_argument("file", type=Path, metavar="FILE", help="the filled CSV of `assn1 gradebook manual-template`")
+    manual.add_argument("--grader", default=None, help="who entered the scores (default: your user name)")
+    manual.set_defaults(run=_gradebook_import_manual)
+    suggest = book.add_parser(
+        "suggest", help="write OUT/manual_suggestions.csv: suggested verdicts for the formulas of 2.1, 2.2, 3.1"
+    )
+    suggest.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    suggest.set_defaults(run=_gradebook_suggest)
 
     rehearse = commands.add_parser(
         "rehearse", help="run dist/autograder.zip on submissions as Gradescope would, in a local /autograder tree"
@@ -269,6 +288,7 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     started = time.monotonic()
     try:
         outcome = run_batch(config, submissions, options, gradebook, jobs=max(1, args.jobs), regrade=regrade)
+        manual = _manual_table(gradebook)
     except KeyboardInterrupt:
         held = gradebook.load()
         done = sum(s.name in held for s in submissions)
@@ -280,7 +300,8 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
         return 130
     finally:
         gradebook.close()
-    export_all(config, outcome.results, args.out)
+    export_all(config, outcome.results, args.out, manual)
+    _manual_suggestions(config, args.out)
     only = None if args.show_hidden else outcome.changed
     write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started)
     counts = outcome.counts
@@ -345,6 +366,59 @@ def _gradebook_export(args: argparse.Namespace, config: Config) -> int:
     target = args.output or args.out / f"{args.format}_grades.csv"
     count = export_lms(results, args.roster, args.format, target, args.assignment or config.assignment.title)
     print(f"wrote {_show(target)} ({count} students)")
+    return 0
+
+
+def _manual_table(gradebook) -> dict:
+    from autograder.manual.commands import manual_table
+
+    return manual_table(gradebook)
+
+
+def _manual_suggestions(config: Config, out: Path) -> None:
+    """manual_suggestions.csv after a batch; a failure here costs no grade, only this file."""
+    from autograder.manual.commands import suggestions_csv
+
+    try:
+        print(f"wrote {_show(suggestions_csv(config, out))} (suggested verdicts for the graders, not scores)")
+    except Exception as exc:  # noqa: BLE001 - the grades are written; this file can be made again
+        print(
+            f"assn1: warning: no manual_suggestions.csv ({exc}); run `assn1 gradebook suggest {out}`.", file=sys.stderr
+        )
+
+
+def _gradebook_manual_template(args: argparse.Namespace, config: Config) -> int:
+    from autograder.manual.commands import manual_template
+    from autograder.reports import write_text
+
+    text = manual_template(config, args.out, args.question)
+    if args.output:
+        write_text(text, args.output)
+        print(
+            f"wrote {_show(args.output)}: fill in score and comment, then `assn1 gradebook import-manual {args.out} {args.output}`"
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _gradebook_import_manual(args: argparse.Namespace, config: Config) -> int:
+    import getpass
+
+    from autograder.manual.commands import import_manual
+
+    done = import_manual(config, args.out, args.file, args.grader or getpass.getuser())
+    print(
+        f"imported {done.scores} score(s) for {done.submissions} submission(s) and {done.questions} question(s); "
+        f"wrote {_show(done.final_grades)}"
+    )
+    return 0
+
+
+def _gradebook_suggest(args: argparse.Namespace, config: Config) -> int:
+    from autograder.manual.commands import suggestions_csv
+
+    print(f"wrote {_show(suggestions_csv(config, args.out))} (suggested verdicts for the graders, not scores)")
     return 0
 
 

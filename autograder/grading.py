@@ -164,9 +164,14 @@ def grade_one(
     seed = submission_seed(config, submission.name)
     limits = config.limits
     notebook_timeout_s = options.notebook_timeout_s or limits.notebook_timeout_s
+    prepared = time.monotonic()
     with sandbox.process_cap(submission.name, limits.max_processes) as cgroup:
         run = _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s)
+    timings = {"unpack and stage": prepared - started, **run.phases}
+    t0 = time.monotonic()
     measured = measure_files(kept, keys, check_ids, _file_runner(config, isolation, box, kept, seed))
+    timings["files"] = time.monotonic() - t0
+    t0 = time.monotonic()
     printed = evidence.saved_outputs(nb, {name for i in check_ids for name in ITEMS[i].saved_output})
     labels = {
         q: question_label(question.title) for p in config.problems.values() for q, question in p.questions.items()
@@ -181,9 +186,12 @@ def grade_one(
             observed = observation(check_id, _probed(run, check_id), measured, printed)
         observations[check_id] = encode(observed)
         results.append(judge(check_id, observed, keys[check_id], CheckConfig(**bundle["configs"][check_id])))
+    timings["checks"] = time.monotonic() - t0
+    t0 = time.monotonic()
     out = options.out_dir / submission.name
     out.mkdir(parents=True, exist_ok=True)
     nbformat.write(run.notebook, out / "executed.ipynb")
+    timings["outputs"] = time.monotonic() - t0
     return SubmissionResult(
         submission.name,
         str(submission.path),
@@ -193,6 +201,7 @@ def grade_one(
         concerns=_run_concerns(run, limits, notebook_timeout_s),
         notes=_notes(run, isolation, cgroup is not None),
         observations=observations,
+        timings=timings,
     )
 
 

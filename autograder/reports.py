@@ -19,36 +19,50 @@ from autograder.results import CheckResult, Concern, QuestionScore, Status, Subm
 POINTS_POSSIBLE_LABEL = "points-per-question"  # otter's label for the first data row
 
 
-def export_all(config: Config, results: list[SubmissionResult], out: Path) -> None:
-    """Every export of a batch: each results.json, final_grades.csv and checks.csv."""
+def export_all(
+    config: Config, results: list[SubmissionResult], out: Path, manual: dict[str, dict[str, float]] | None = None
+) -> None:
+    """Every export of a batch: each results.json, final_grades.csv and checks.csv. `manual`: the
+    hand-entered scores by submission and question, when the gradebook holds any."""
     for result in results:
         write_results(result, out / result.name)
-    write_gradebook(results, out / "final_grades.csv")
+    write_gradebook(results, out / "final_grades.csv", manual)
     write_checks(results, out / "checks.csv")
 
 
-def write_gradebook(results: list[SubmissionResult], path: Path) -> None:
-    """final_grades.csv in otter's layout: file, one column per autograded question, total, percent, status."""
+def write_gradebook(
+    results: list[SubmissionResult], path: Path, manual: dict[str, dict[str, float]] | None = None
+) -> None:
+    """final_grades.csv in otter's layout: file, one column per autograded question, total, percent, status.
+
+    With hand-entered scores (`manual`: submission -> question -> score), the hand-graded questions'
+    columns follow the autograded ones (empty where not scored yet) and the total and percent are over
+    every question's points."""
     if not results:
         return
     questions = [q for q in results[0].questions if not q.manual]
     names = sorted(q.name for q in questions)
     possible = {q.name: q.max_points for q in questions}
+    by_hand = sorted(q.name for q in results[0].questions if q.manual) if manual else []
+    possible.update({q.name: q.max_points for q in results[0].questions if q.name in by_hand})
     total_possible = sum(possible.values())
-    rows = [["file", *names, "total_points_earned", "percent_correct", "grading_status"]]
-    rows.append([POINTS_POSSIBLE_LABEL, *(_num(possible[n]) for n in names), _num(total_possible), 1, "--"])
+    rows = [["file", *names, *by_hand, "total_points_earned", "percent_correct", "grading_status"]]
+    rows.append([POINTS_POSSIBLE_LABEL, *(_num(possible[n]) for n in names + by_hand), _num(total_possible), 1, "--"])
     for r in results:
         scores = {q.name: q.points for q in r.questions}
-        percent = _num(r.total / total_possible) if total_possible else 0
+        entered = (manual or {}).get(r.name, {})
+        total = r.total + sum(entered.get(n, 0) for n in by_hand)
+        percent = _num(total / total_possible) if total_possible else 0
+        hand = [_num(entered[n]) if n in entered else "" for n in by_hand]
         rows.append(
-            [Path(r.source).name, *(_num(scores.get(n, 0)) for n in names), _num(r.total), percent, r.status_text]
+            [Path(r.source).name, *(_num(scores.get(n, 0)) for n in names), *hand, _num(total), percent, r.status_text]
         )
     write_csv(rows, path)
 
 
 def write_checks(results: list[SubmissionResult], path: Path) -> None:
     """checks.csv, one row per submission and check: the long table for analysis."""
-    rows = [["file", "question", "check", "outcome", "points", "max_points", "hidden", "message"]]
+    rows = [["file", "question", "check", "outcome", "points", "max_points", "hidden", "misconceptions", "message"]]
     for r in results:
         for q in r.questions:
             for c in q.checks:
@@ -61,6 +75,7 @@ def write_checks(results: list[SubmissionResult], path: Path) -> None:
                         _num(c.points),
                         _num(c.max_points),
                         int(c.hidden),
+                        " ".join(c.misconceptions),
                         c.message,
                     ]
                 )

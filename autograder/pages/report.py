@@ -54,6 +54,7 @@ def report_page(config: Config, results: list[SubmissionResult], wall_s: float |
         ],
         not_graded=[{"name": r.name, "why": r.not_graded} for r in results if r.status is Status.NOT_GRADED],
         timing=_timing(graded, wall_s),
+        misconceptions=_misconceptions(graded),
         possible=results[0].possible if results else 0,
         mean=statistics.fmean(r.total for r in graded) if graded else 0.0,
         link=feedback_link,
@@ -78,6 +79,29 @@ def _check_rows(config: Config, results: list[SubmissionResult]) -> list[CheckRo
                 else:
                     row["failed"].append(r.name)
     return [CheckRow(i, titles[i.split(".")[0]], **row) for i, row in rows.items()]
+
+
+def _misconceptions(results: list[SubmissionResult]) -> list[dict]:
+    """The named mistakes of the class, most frequent first, with who made each."""
+    from autograder.suite import MISCONCEPTIONS
+
+    named = {m.id: m for m in MISCONCEPTIONS}
+    who: dict[str, list[str]] = {}
+    for r in results:
+        for q in r.questions:
+            for c in q.checks:
+                for mid in c.misconceptions:
+                    who.setdefault(mid, []).append(r.name)
+    rows = [
+        {
+            "id": mid,
+            "name": named[mid].name if mid in named else mid,
+            "hint": named[mid].hint if mid in named else "",
+            "who": names,
+        }
+        for mid, names in who.items()
+    ]
+    return sorted(rows, key=lambda row: (-len(row["who"]), row["id"]))
 
 
 def _histograms(config: Config, results: list[SubmissionResult]) -> list[dict]:
