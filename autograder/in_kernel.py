@@ -3,8 +3,7 @@
 The key and settings come from `assn1_keys.json` beside this module, written by `assn1 build`
 (public checks only in the student's copy). In a development checkout without that file they are
 built from grading.yml. Probing and judging go through `autograder.judging`, the engine's own path.
-When ASSN1_CHECK_LOG names a file, every result is appended to it as a JSON line, so the
-autograder's completion step can write results.json from the results themselves.
+These checks are the students' own (`grader.check`); grades come from the engine on every path.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from autograder.results import CheckResult
 from autograder.suite import ITEMS
 
 BUNDLE_NAME = "assn1_keys.json"
-CHECK_LOG = "ASSN1_CHECK_LOG"
 
 
 @lru_cache(maxsize=1)
@@ -51,9 +49,7 @@ def run_check(check_id: str, env: dict[str, Any]) -> CheckResult:
         key, files = bundle["keys"][check_id], None
     else:
         key, files = _prepared_keys()[check_id], _measurements()
-    result = judge_answers(check_id, env, key, CheckConfig(**bundle["configs"][check_id]), files)
-    _log(result)
-    return result
+    return judge_answers(check_id, env, key, CheckConfig(**bundle["configs"][check_id]), files)
 
 
 @lru_cache(maxsize=1)
@@ -76,13 +72,6 @@ def _measurements() -> dict[str, dict]:  # by file name
         return run_isolated(target, kwargs, workdir, [], env, timeout_s=600, inputs=inputs)
 
     return measure_files(workdir, keys, check_ids, run)
-
-
-def _log(result: CheckResult) -> None:
-    path = os.environ.get(CHECK_LOG)
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(result.to_dict()) + "\n")
 
 
 def require(check_id: str, env: dict[str, Any]) -> None:

@@ -184,14 +184,18 @@ def _malformed(result: Any, cfg: CheckConfig) -> str:
 
 
 def score_questions(config: Config, results: list[CheckResult]) -> tuple[QuestionScore, ...]:
-    """Every question of grading.yml, in its order, with the results of its checks and their points."""
+    """Every question of grading.yml, in its order, with the results of its checks and their points.
+
+    A question's checks come in grading.yml's order too, whatever order the keys were stored in (the
+    autograder zip's keys file is sorted), so every path reports them alike."""
     by_question: dict[str, list[CheckResult]] = {}
     for result in results:
         by_question.setdefault(result.check_id.split(".")[0], []).append(result)
     out = []
     for problem in config.problems.values():
         for name, question in problem.questions.items():
-            checks = tuple(by_question.get(name, ()))
+            order = {f"{name}.{check}": i for i, check in enumerate(question.checks)}
+            checks = tuple(sorted(by_question.get(name, ()), key=lambda c: order.get(c.check_id, len(order))))
             points = round(sum(c.points for c in checks), 6)
             out.append(QuestionScore(name, question.title, points, question.points, question.manual, checks))
     return tuple(out)

@@ -3,9 +3,10 @@
 Gradescope unpacks the zip into /autograder/source, runs setup.sh once when the image is built,
 then per submission unpacks the upload into /autograder/submission and runs run_autograder, which
 writes /autograder/results/results.json. Here the same tree is laid out under a temporary folder
-(ASSN1_AUTOGRADER_DIR tells the checks where it is, in place of /autograder). setup.sh's first part
-installs Miniforge and otter's environment from the internet; this machine's own environment
-stands in for it, and only the data part (assn1/setup_data.sh) runs, once per rehearsal.
+(ASSN1_AUTOGRADER_DIR stands in for /autograder). setup.sh's first part installs Miniforge, otter's
+environment and bubblewrap from the internet; this machine's own environment stands in for them, and
+only the data part (setup_data.sh) runs, once per tree. Per submission, run_autograder's own step
+runs: grade_submission.sh, the engine grading the submission as `assn1 grade` does.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.bundle import PROJECT_DIR
 from autograder.errors import Assn1Error
 from autograder.submissions import Submission, unpack
 
@@ -34,6 +37,7 @@ class Rehearsed:
     name: str
     results: dict  # Gradescope's results.json, as run_autograder wrote it
     seconds: float
+    written: dict[str, bytes]  # what run_autograder wrote into results/, by file name (results.json, results.pkl)
 
 
 def set_up(zip_path: Path, root: Path) -> Path:
@@ -43,7 +47,7 @@ def set_up(zip_path: Path, root: Path) -> Path:
     source.mkdir(parents=True)
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(source)
-    script = source / "assn1" / "setup_data.sh"
+    script = source / PROJECT_DIR / "setup_data.sh"
     env = {**os.environ, "PYTHON": sys.executable}
     done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -53,34 +57,29 @@ def set_up(zip_path: Path, root: Path) -> Path:
 
 
 def run_one(autograder_dir: Path, submission: Submission, timeout_s: float = 1800) -> Rehearsed:
-    """Run run_autograder on one submission in the tree made by `set_up`."""
-    import time
-
+    """Run run_autograder's step on one submission in the tree made by `set_up`."""
     for folder in ("submission", "results"):
         shutil.rmtree(autograder_dir / folder, ignore_errors=True)
         (autograder_dir / folder).mkdir()
     unpack(submission, autograder_dir / "submission")
     (autograder_dir / "submission_metadata.json").write_text("{}\n", encoding="utf-8")
-    check_log = autograder_dir / "results" / "assn1_checks.jsonl"
-    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(autograder_dir), "ASSN1_CHECK_LOG": str(check_log)}
-    code = "import sys; from otter.run.run_autograder import main; main(sys.argv[1])"
+    script = autograder_dir / "source" / PROJECT_DIR / "grade_submission.sh"
+    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(autograder_dir), "PYTHON": sys.executable}
     started = time.monotonic()
-    subprocess.run(
-        [sys.executable, "-c", code, str(autograder_dir)], env=env, capture_output=True, text=True, timeout=timeout_s
-    )
-    results = autograder_dir / "results" / "results.json"
-    if not results.exists():
-        raise RehearsalError(f"{submission.name}: run_autograder wrote no results.json")
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=timeout_s)
     seconds = time.monotonic() - started
-    finish = [sys.executable, "-m", "autograder.otter_results", str(results), "--checks", str(check_log)]
-    finish += ["--seconds", f"{seconds:.2f}"]
-    subprocess.run(finish, env={**env, "PYTHONPATH": str(autograder_dir / "source" / "assn1")}, check=True)
-    return Rehearsed(submission.name, json.loads(results.read_text(encoding="utf-8")), seconds)
+    results = autograder_dir / "results" / "results.json"
+    if done.returncode != 0 or not results.exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        raise RehearsalError(f"{submission.name}: run_autograder wrote no results.json: {tail[0]}")
+    written = {p.name: p.read_bytes() for p in (autograder_dir / "results").iterdir() if p.is_file()}
+    return Rehearsed(submission.name, json.loads(written["results.json"]), seconds, written)
 
 
 def rehearse(zip_path: Path, submissions: list[Submission], out_dir: Path, jobs: int = 1) -> list[Rehearsed]:
     """Run every submission as Gradescope would, `jobs` at a time (each in its own /autograder tree, set up
-    once); copy each results.json to out_dir/<name>/results.json and return the results in input order."""
+    once); copy what each wrote (results.json, and results.pkl for `otter grade`) to out_dir/<name>/ and
+    return the results in input order."""
     jobs = max(1, min(jobs, len(submissions)))
     with tempfile.TemporaryDirectory(prefix="assn1-gradescope-") as tmp:
         trees = [set_up(zip_path, Path(tmp) / f"machine{i}") for i in range(jobs)]
@@ -92,9 +91,9 @@ def rehearse(zip_path: Path, submissions: list[Submission], out_dir: Path, jobs:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             finished = {r.name: r for batch in pool.map(work, range(jobs)) for r in batch}
     for name, result in finished.items():
-        target = out_dir / name / "results.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(result.results, indent=1) + "\n", encoding="utf-8")
+        (out_dir / name).mkdir(parents=True, exist_ok=True)
+        for file_name, data in result.written.items():
+            (out_dir / name / file_name).write_bytes(data)
     return [finished[s.name] for s in submissions]
 
 

@@ -147,7 +147,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
                     "score": round(sum(c.points for c in checks), 6),
                     "max_score": round(sum(c.max_points for c in checks), 6),
                     "status": "passed" if all(c.passed for c in checks) else "failed",
-                    "output": _markdown("\n\n".join(_line(c) for c in checks)),
+                    "output": _markdown("\n\n".join(check_line(c) for c in checks)),
                     "visibility": "after_published" if hidden else "visible",
                 }
             )
@@ -163,21 +163,27 @@ def gradescope_results(result: SubmissionResult) -> dict:
                     "visibility": "visible",
                 }
             )
+    return {
+        "score": result.total,
+        "execution_time": round(result.seconds, 2),
+        "output": _markdown(submission_output(result)),
+        "output_format": "md",  # Gradescope renders the messages' `code` spans; the pages show the same text
+        "test_output_format": "md",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def submission_output(result: SubmissionResult) -> str:
+    """The text about the whole submission, plain: its status, the concerns a student may read, how it
+    ran (isolation, cells that raised) and the questions graded by hand."""
     output = [f"Grading status: {_short_status(result)}"]
     output += [f"- {concern_line(c, public=True)}" for c in result.grouped_concerns]
     output += list(result.notes)
     manual = hand_graded([(q.title, q.max_points) for q in result.questions if q.manual])
     if manual:
         output.append(manual)
-    return {
-        "score": result.total,
-        "execution_time": round(result.seconds, 2),
-        "output": _markdown("\n\n".join(output)),
-        "output_format": "md",  # Gradescope renders the messages' `code` spans; the pages show the same text
-        "test_output_format": "md",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
+    return "\n\n".join(output)
 
 
 def _markdown(text: str) -> str:
@@ -254,7 +260,8 @@ def _row(q: QuestionScore, width: int, hidden: float) -> str:
     return f"  {q.title.ljust(width)}  {q.points:6.2f} / {most:<4g} {mark:6}{extra}"
 
 
-def _line(check: CheckResult) -> str:
+def check_line(check: CheckResult) -> str:
+    """One check as results.json lists it: outcome, points out of its maximum, message."""
     return f"[{check.status}] {check.points:g}/{check.max_points:g} {check.message}"
 
 

@@ -128,7 +128,7 @@ def graded_examples(tmp_path_factory):
     root = tmp_path_factory.mktemp("examples")
     raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
     raw["build"] = {"master": str(PROJECT_ROOT / raw["build"]["master"]), "student_dir": "student", "dist_dir": "dist"}
-    (root / "grading.yml").write_text(yaml.safe_dump(raw))
+    (root / "grading.yml").write_text(yaml.safe_dump(raw, sort_keys=False))  # grading.yml's order kept
     config = load_config(root / "grading.yml")
     problem1.generate(config)
     # The first 128 images of each test file are those of the full-size files (same seed, same stream),

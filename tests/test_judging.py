@@ -16,7 +16,7 @@ import yaml
 from autograder.checks.spec import CheckConfig
 from autograder.config import load_config
 from autograder.errors import ConfigError
-from autograder.judging import UNBUILT, judge, judge_answers
+from autograder.judging import UNBUILT, judge, judge_answers, score_questions
 from autograder.results import ERRORED_MESSAGE, CheckResult, Unobserved
 from autograder.suite import ITEMS
 
@@ -201,3 +201,11 @@ def test_a_misspelt_params_key_stops_the_command_in_one_line(tmp_path, capsys):
     assert main(["--config", str(config), "grade", str(tmp_path), "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "params.zz` is not a setting" in err and "Traceback" not in err
+
+
+def test_a_questions_checks_come_in_grading_yml_order_whatever_order_they_were_judged_in():
+    config = load_config(PROJECT_ROOT / "grading.yml")
+    declared = [f"{q}.{c}" for p in config.problems.values() for q, s in p.questions.items() for c in s.checks]
+    judged = [CheckResult(i, "passed", "", 0.0, 0.0) for i in sorted(declared, reverse=True)]
+    reported = [c.check_id for q in score_questions(config, judged) for c in q.checks]
+    assert reported == declared and judged[0].check_id != declared[0]

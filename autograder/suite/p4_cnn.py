@@ -19,11 +19,11 @@ MODELS = {"q4_2": ("brain_food_model_1.keras", "test_acc_1"), "q4_3": ("brain_fo
 MAX_UNPACKED_MB = 200.0  # far above any sensible CNN for 128x128 images; stops zip bombs
 
 
-# Where the test segments are looked for, first found first: the autograder bundle's own copy of the
+# Where the test segments are looked for, first found first: the autograder zip's own copy of the
 # project (setup.sh makes the data there; ASSN1_AUTOGRADER_DIR stands in for /autograder in a
-# rehearsal), the grader's data folder from grading.yml, then a `data` folder beside the notebook.
+# rehearsal or `otter run`), the grader's data folder from grading.yml, then a `data` folder beside the notebook.
 def _bundle_data_dir() -> Path:
-    return Path(os.environ.get("ASSN1_AUTOGRADER_DIR", "/autograder")) / "source" / "assn1" / "data"
+    return Path(os.environ.get("ASSN1_AUTOGRADER_DIR", "/autograder")) / "source" / "files" / "assn1" / "data"
 
 
 TARGET = "autograder.probes.p4_models"

@@ -1,31 +1,38 @@
-"""dist/autograder.zip: small, laid out for Gradescope, rehearsed as Gradescope runs it, and scoring every
-example exactly as `assn1 grade` does for every check otter runs (all but the figure checks)."""
+"""dist/autograder.zip: small, laid out for Gradescope and `otter grade`, and grading every example exactly
+as `assn1 grade` does on every path through it: the Gradescope rehearsal, `otter run -a`, and the
+results.pkl from which `otter grade` makes its final_grades.csv."""
 
 from __future__ import annotations
 
 import csv
+import fnmatch
+import importlib.resources
 import json
 import os
+import pickle
+import re
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
+import nbformat
 import pytest
 import yaml
 from packaging.requirements import Requirement
 
 from autograder.build import build
-from autograder.bundle import GRADING_PLATFORM, OTTER_PROVIDES
-from autograder.otter_results import complete, read_log
-from autograder.rehearsal import question_scores, rehearse
+from autograder.bundle import GRADING_PLATFORM, OTTER_PROVIDES, PLUGIN, PROJECT_DIR
+from autograder.rehearsal import rehearse
+from autograder.reports import _num
+from autograder.sandbox import LEVELS
 from autograder.submissions import find_submissions
-from autograder.suite import ITEMS
 
 from conftest import PROJECT_ROOT
 from engine.test_isolation import GRADESCOPE_SCHEMA
 
 EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
-FULL = "p4_complete"  # the complete reference submission: run through the `otter run` command itself
+FULL = "p4_complete"  # the complete reference submission: graded by the `otter run` command itself
 
 
 @pytest.fixture(scope="module")
@@ -35,32 +42,40 @@ def bundle(graded_examples):
 
 
 @pytest.fixture(scope="module")
-def rehearsed(bundle, tmp_path_factory, monkeypatch_module):
-    """Every example but FULL through the Gradescope rehearsal, two machines at once, small test segments."""
-    _, zip_path = bundle
-    monkeypatch_module.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
-    out = tmp_path_factory.mktemp("gradescope")
-    submissions = [s for s in find_submissions([EXAMPLES]) if s.name != FULL]
-    return {r.name: r.results for r in rehearse(zip_path, submissions, out, jobs=2)}
-
-
-@pytest.fixture(scope="module")
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
 
 
 @pytest.fixture(scope="module")
-def otter_run_full(bundle, tmp_path_factory):
-    """`otter run -a dist/autograder.zip` on the complete reference submission, as an instructor would, with
-    the check log the zip's run_autograder asks for: (otter's own results.json, the logged check results)."""
+def through_the_zip(bundle, tmp_path_factory, monkeypatch_module):
+    """Every example graded once through the zip, two at a time: FULL by `otter run -a dist/autograder.zip`
+    as an instructor runs it (otter's results.json), the others by the Gradescope rehearsal (small test
+    segments), each queue in its own /autograder tree. Returns (rehearsal output folder, otter's results.json)."""
     config, zip_path = bundle
-    out = tmp_path_factory.mktemp("otter-run")
-    log = out / "assn1_checks.jsonl"
-    command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(EXAMPLES / f"{FULL}.zip")]
-    env = {**os.environ, "ASSN1_CHECK_LOG": str(log)}
-    subprocess.run(command, cwd=config.path.parent, check=True, capture_output=True, timeout=1800, env=env)
-    return json.loads((out / "results.json").read_text()), read_log(log)
+    monkeypatch_module.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
+    out = tmp_path_factory.mktemp("gradescope")
+    others = [s for s in find_submissions([EXAMPLES]) if s.name != FULL]
+
+    def otter_run() -> dict:
+        target = tmp_path_factory.mktemp("otter-run")
+        command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(target)]
+        command.append(str(EXAMPLES / f"{FULL}.zip"))
+        done = subprocess.run(command, cwd=config.path.parent, capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads((target / "results.json").read_text())
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(rehearse, zip_path, others[0::2], out)
+        second = pool.submit(lambda: (rehearse(zip_path, others[1::2], out), otter_run())[1])
+        first.result()
+        return out, second.result()
+
+
+def _dockerfile_adds() -> list[str]:
+    """What `otter grade`'s Dockerfile adds to its image from the unpacked zip (its ADD lines' sources)."""
+    text = (importlib.resources.files("otter.grade") / "Dockerfile").read_text()
+    return [name for line in re.findall(r"^ADD (.+) \S+$", text, re.M) for name in line.split()]
 
 
 def test_zip_is_small_and_has_gradescopes_layout(bundle):
@@ -69,13 +84,30 @@ def test_zip_is_small_and_has_gradescopes_layout(bundle):
         names = set(archive.namelist())
         setup = archive.read("setup.sh").decode()
         run = archive.read("run_autograder").decode()
+        otter_config = json.loads(archive.read("otter_config.json"))
     assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json"} <= names
-    assert {"tests/q1_2_S.py", "tests/q4_2.py", "files/data/problem1_Xy.pkl", "assn1/setup_data.sh"} <= names
-    assert "files/autograder/assn1_keys.json" in names and "assn1/grading.yml" in names
+    assert {"tests/q1_2_S.py", "tests/q4_2.py", "files/data/problem1_Xy.pkl"} <= names
+    project = {f"{PROJECT_DIR}/{n}" for n in ("setup_data.sh", "grade_submission.sh", "grading.yml", "assn1_keys.json")}
+    assert project | {f"{PROJECT_DIR}/data/problem1_Xy.pkl", f"{PROJECT_DIR}/autograder/gradescope.py"} <= names
     assert not any(n.endswith(".gz") or "answer_key" in n for n in names), "data segments or keys files shipped"
     assert zip_path.stat().st_size < 1_000_000
-    assert setup.rstrip().endswith("setup_data.sh") and "autograder.otter_results" in run
-    assert run.index("export ASSN1_CHECK_LOG=") < run.index("run_otter.py") < run.index("autograder.otter_results")
+    # Gradescope and otter grade run the engine, never otter's own grading; otter run gets it through the plugin
+    assert run.rstrip().endswith(f"/source/{PROJECT_DIR}/grade_submission.sh") and "run_otter.py" not in run
+    assert run.index("mamba activate") < run.index("grade_submission.sh")
+    assert otter_config["plugins"] == [PLUGIN]
+    assert "apt-get install -y bubblewrap" in setup and "chmod -R o+rX /root/miniforge3" in setup
+    assert setup.rstrip().endswith("fi") and f"source/{PROJECT_DIR}/setup_data.sh" in setup
+
+
+def test_zip_holds_only_what_otter_grades_image_is_given(bundle):
+    """`otter grade` builds its image from some of the zip's entries: everything run_autograder needs is among them."""
+    _, zip_path = bundle
+    adds = _dockerfile_adds()
+    assert {"run_autograder", "files*", "tests"} <= set(adds)
+    with zipfile.ZipFile(zip_path) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+    given = {t for t in tops if any(fnmatch.fnmatch(t, a) for a in adds)}
+    assert tops == given, f"not in otter grade's image: {sorted(tops - given)}"
 
 
 def test_zip_installs_every_project_dependency_for_linux(bundle):
@@ -104,10 +136,10 @@ def test_setup_data_step_is_idempotent(bundle, tmp_path):
     os.environ.update(env)
     try:
         tree = set_up(zip_path, tmp_path)
-        data = tree / "source" / "assn1" / "data"
+        data = tree / "source" / PROJECT_DIR / "data"
         stamps = {p.name: p.stat().st_mtime_ns for p in data.glob("*.gz")}
         assert sorted(stamps) == sorted(f"{k}_{s}.gz" for s in (7, 8, 9) for k in ("real", "fake"))
-        script = tree / "source" / "assn1" / "setup_data.sh"
+        script = tree / "source" / PROJECT_DIR / "setup_data.sh"
         again = subprocess.run(
             ["bash", str(script)], env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True
         )
@@ -119,10 +151,45 @@ def test_setup_data_step_is_idempotent(bundle, tmp_path):
             os.environ.pop(key, None)
 
 
-def test_rehearsal_results_follow_gradescopes_schema(rehearsed):
+def test_otter_grades_image_makes_the_data_when_grading(bundle, tmp_path, monkeypatch):
+    """`otter grade` runs setup.sh before it adds files/, so the data step waits for run_autograder's: a tree
+    of only what its Dockerfile adds, setup.sh not run, grades a notebook with the P4 data made on the spot."""
+    from otter.grade.utils import merge_scores_to_df
+
+    _, zip_path = bundle
+    monkeypatch.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
+    tree = tmp_path / "autograder"
+    for folder in ("source", "submission", "results"):
+        (tree / folder).mkdir(parents=True)
+    adds = _dockerfile_adds()
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(
+            tree / "source", [n for n in archive.namelist() if any(fnmatch.fnmatch(n.split("/")[0], a) for a in adds)]
+        )
+    nbformat.write(nbformat.v4.new_notebook(), tree / "submission" / "empty.ipynb")
+    script = tree / "source" / PROJECT_DIR / "grade_submission.sh"
+    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(tree), "PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "wrote data/real_7.gz (128 images)" in done.stdout + done.stderr
+    results = json.loads((tree / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["output"].startswith("Grading status: Completed"), results["output"]
+    assert re.search(rf"isolation: ({'|'.join(map(re.escape, LEVELS))})", results["output"])
+    assert "could not be graded: it was not submitted" in json.dumps(results["tests"])  # P4 judged, not errored
+    with open(tree / "results" / "results.pkl", "rb") as fh:
+        graded = pickle.load(fh)
+    graded.file = "empty.ipynb"
+    row = merge_scores_to_df([graded]).iloc[1]
+    assert row["total_points_earned"] == 0 and row["grading_status"] == "Completed"
+
+
+def test_rehearsal_results_follow_gradescopes_schema(through_the_zip):
     import jsonschema
 
-    for name, results in rehearsed.items():
+    out, _ = through_the_zip
+    for path in out.glob("*/results.json"):
+        results = json.loads(path.read_text())
+        name = path.parent.name
         jsonschema.validate(results, GRADESCOPE_SCHEMA)
         assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"])), name
         assert "Graded by hand: 1.2 Explanation and justification (3 points)" in results["output"]
@@ -131,58 +198,40 @@ def test_rehearsal_results_follow_gradescopes_schema(rehearsed):
             assert test["visibility"] == ("after_published" if hidden else "visible"), (name, test["name"])
 
 
-def _engine_scores(config, out, name: str) -> dict[str, tuple[float, float]]:
-    """Per question title: (engine score, the part of it from checks otter runs: all but the figure checks)."""
-    tests = json.loads((out / name / "results.json").read_text())["tests"]
-    by_title = {}
-    for test in tests:
-        by_title.setdefault(test["name"].removesuffix(" (hidden)"), []).append(test)
-    scores = {}
-    for problem in config.problems.values():
-        for q, question in problem.questions.items():
-            if question.manual:
-                continue
-            tests = {t["name"].endswith(" (hidden)"): t for t in by_title.get(question.title, [])}
-            engine = sum(t["score"] for t in tests.values())
-            reachable = 0.0
-            for hidden in (False, True):  # each test lists its checks' lines in grading.yml's order
-                checks = [(c_name, c) for c_name, c in question.checks.items() if c.hidden == hidden]
-                lines = [line for line in tests[hidden]["output"].splitlines() if line] if checks else []
-                assert len(lines) == len(checks), f"{name}: {q} lines {lines}"
-                for (c_name, check), line in zip(checks, lines):
-                    if not ITEMS[f"{q}.{c_name}"].engine_only:
-                        reachable += float(line.split("] ", 1)[1].split("/", 1)[0])
-            scores[question.title] = (engine, reachable)
-    return scores
+def test_every_example_grades_the_same_on_every_path(graded_examples, through_the_zip):
+    """Per example and question, the score `assn1 grade` gives, byte for byte: the rehearsal's results.json
+    is assn1 grade's (all but the execution time), `otter grade`'s final_grades.csv row from results.pkl
+    holds assn1's cells, and `otter run` scores the complete example's questions as assn1 does."""
+    from otter.grade.utils import merge_scores_to_df
 
-
-def test_every_example_scores_the_same_through_otter(graded_examples, rehearsed, otter_run_full):
-    """Check by check, partial credit included: only the figure checks, which otter cannot run, differ."""
-    config, out = graded_examples
-    otter_results, logged = otter_run_full
-    through_otter = {**rehearsed, FULL: complete(otter_results, config, logged)}
+    _, out = graded_examples
+    rehearsed, otter_run = through_the_zip
     rows = {r["file"]: r for r in csv.DictReader(open(out / "final_grades.csv"))}
-    assert len(through_otter) == len(rows) - 1
-    for name, results in through_otter.items():
-        otter = question_scores(results)
-        for title, (engine, reachable) in _engine_scores(config, out, name).items():
-            got = otter.get(title, 0.0)
-            assert got == pytest.approx(reachable), (
-                f"{name}: {title} otter {got} vs engine's otter-runnable {reachable}"
-            )
-            assert got <= engine + 1e-9, f"{name}: {title} otter {got} > engine {engine}"
+    names = {p.parent.name for p in rehearsed.glob("*/results.json")}
+    assert names | {FULL} == {name.rsplit(".", 1)[0] for name in rows} - {"points-per-question"}
+    for name in sorted(names):
+        engine = json.loads((out / name / "results.json").read_text())
+        zipped = json.loads((rehearsed / name / "results.json").read_text())
+        for results in (engine, zipped):
+            results.pop("execution_time")
+        assert zipped == engine, name
+        with open(rehearsed / name / "results.pkl", "rb") as fh:
+            graded = pickle.load(fh)
+        row = next(r for f, r in rows.items() if f.rsplit(".", 1)[0] == name)
+        graded.file = row["file"]
+        otter_grade = merge_scores_to_df([graded]).iloc[1]
+        for column in [c for c in row if c.startswith("q")] + ["total_points_earned"]:
+            assert _num(otter_grade[column]) == row[column], (name, column)
+    full = rows[f"{FULL}.zip"]
+    scored = {t["name"]: t["score"] for t in otter_run["tests"] if "score" in t}
+    assert {q: _num(score) for q, score in scored.items()} == {c: full[c] for c in full if c.startswith("q")}
 
 
-def test_otter_run_gives_the_full_reference_every_point_otter_can_give(otter_run_full, bundle):
+def test_otter_run_gives_the_complete_example_every_point(through_the_zip, bundle):
     config, _ = bundle
-    otter_results, _ = otter_run_full
-    scores = {t["name"]: (t.get("score"), t.get("max_score")) for t in otter_results["tests"] if t.get("max_score")}
+    _, otter_run = through_the_zip
+    scores = {t["name"]: (t["score"], t["max_score"]) for t in otter_run["tests"] if "score" in t}
     assert scores and all(score == most for score, most in scores.values()), scores
-    runnable = sum(
-        c.points
-        for p in config.problems.values()
-        for q, question in p.questions.items()
-        for c_name, c in question.checks.items()
-        if not ITEMS[f"{q}.{c_name}"].engine_only
-    )
-    assert sum(score for score, _ in scores.values()) == pytest.approx(runnable)
+    autograded = sum(q.points for p in config.problems.values() for q in p.questions.values() if not q.manual)
+    assert sum(score for score, _ in scores.values()) == autograded
+    assert "isolation: " in otter_run["output"] and "Graded by hand: " in otter_run["output"]
