@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import glob
+import json
 import os
 import pickle
 import queue
@@ -273,7 +274,7 @@ class DaskCluster(Executor):
             why = "its task was stopped on the worker without being cancelled here"
         elif future.status == "error":
             exc = future.exception()
-            if isinstance(exc, GradingProcessDied):
+            if isinstance(exc, GradingProcessDied) and exc.killed:  # like its worker: once more, then not graded
                 self._lost.setdefault(task.name, []).append(str(exc))
                 if len(self._lost[task.name]) >= 2:
                     self._ready.append(not_graded(self._job, task, _killed_twice(task, self._lost[task.name])))
@@ -338,7 +339,7 @@ class DaskCluster(Executor):
         print(f"assn1: refused the worker {worker}: {why.rstrip('.')}.", file=sys.stderr)
         try:
             self._client.retire_workers([worker], close_workers=True)
-        except Exception:  # noqa: BLE001 - it may be gone already; it takes no task of this batch either way
+        except Exception:  # noqa: BLE001, S110 - it may be gone already; it takes no task of this batch either way
             pass
 
     def stop(self, interrupted: bool) -> None:
@@ -349,10 +350,15 @@ class DaskCluster(Executor):
             if getattr(self, "_outstanding", None):
                 client.cancel([o.future for o in self._outstanding.values()], force=True)
             client.run(_close_station, self._job.id, on_error="ignore")
-        except Exception:  # noqa: BLE001 - the scheduler may be gone; its workers close their stations when they end
+        except Exception:  # noqa: BLE001, S110 - the scheduler may be gone; its workers close their stations when they end
             pass
         finally:
-            client.close(timeout=10)  # its event handlers go with it
+            for topic in (TOPIC, "all"):  # first, or the scheduler sends our own leaving to a closed client
+                try:
+                    client.unsubscribe_topic(topic)
+                except ValueError:  # not subscribed yet
+                    pass
+            client.close(timeout=10)
 
 
 def _killed_twice(task: Task, lost: list[str]) -> str:
@@ -375,7 +381,15 @@ def worker_identity(job: Job) -> dict:
 
 
 class GradingProcessDied(Exception):
-    """The process grading a task on a worker ended without an outcome (killed, or out of memory)."""
+    """The process grading a task on a worker ended without an outcome: `killed` by a signal (out of memory,
+    a crash), or it exited (the grader's own failure)."""
+
+    def __init__(self, message: str, killed: bool):
+        super().__init__(message)
+        self.killed = killed
+
+    def __reduce__(self):
+        return (GradingProcessDied, (str(self), self.killed))
 
 
 @dataclass
@@ -524,7 +538,8 @@ class GradingProcess:
     def __init__(self):
         child_in, parent_out = os.pipe()
         parent_in, child_out = os.pipe()
-        command = [sys.executable, "-m", "autograder.executors", str(child_in), str(child_out), str(os.getpid())]
+        # The child imports exactly what this process imports: its path, not one led by a working folder.
+        command = [sys.executable, "-c", CHILD, json.dumps(sys.path), str(child_in), str(child_out), str(os.getpid())]
         self._process = subprocess.Popen(command, pass_fds=(child_in, child_out), stdin=subprocess.DEVNULL)
         os.close(child_in)
         os.close(child_out)
@@ -546,8 +561,9 @@ class GradingProcess:
             code = self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
-        how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-        raise GradingProcessDied(f"its grading process on this worker ended ({how})")
+        killed = code is not None and code < 0
+        how = f"killed by signal {-code}" if killed else f"exit status {code}"
+        raise GradingProcessDied(f"its grading process on this worker ended without a result ({how})", killed)
 
     def stop(self) -> None:
         if self._process.poll() is None:
@@ -580,8 +596,12 @@ def _serve(read_fd: int, write_fd: int, parent: int) -> None:
         send.send(grade_task(job, station, task))
 
 
-if __name__ == "__main__":
-    try:
-        _serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
-    except KeyboardInterrupt:
-        sys.exit(130)
+CHILD = (
+    "import json, sys\n"
+    "sys.path[:] = json.loads(sys.argv[1])\n"
+    "from autograder.executors import _serve\n"
+    "try:\n"
+    "    _serve(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))\n"
+    "except KeyboardInterrupt:\n"
+    "    sys.exit(130)\n"
+)
