@@ -50,6 +50,7 @@ class Decision:
 class Outcome:
     results: list[SubmissionResult] = field(default_factory=list)  # in input order
     counts: dict[str, int] = field(default_factory=dict)  # action -> how many
+    changed: set[str] = field(default_factory=set)  # the submissions graded or rescored in this run
 
 
 def content_digest(path: Path) -> str:
@@ -137,7 +138,7 @@ def run_batch(
     held = gradebook.load()
     results = [held[s.name].result(config) for s in submissions]
     counts = {a: sum(d.action == a for d in decisions) for a in ("keep", "rescore", "grade")}
-    return Outcome(results, counts)
+    return Outcome(results, counts, {d.submission.name for d in decisions if d.action != "keep"})
 
 
 def _stored(config: Config, result: SubmissionResult, sha256: str, fp: Fingerprint) -> Stored:
@@ -160,6 +161,7 @@ def _stored(config: Config, result: SubmissionResult, sha256: str, fp: Fingerpri
         result.notes,
         time.time(),
         None,
+        result.timings,
     )
 
 

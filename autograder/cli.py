@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --scheduler: where each worker finds the P4 test segments, verified by digest (default: this "
         "machine's data folder, at the same path there)",
     )
+    grade.add_argument(
+        "--show-hidden", action="store_true", help="feedback pages show hidden checks too (the instructor's copy)"
+    )
     grade.set_defaults(run=_grade)
 
     book = commands.add_parser("gradebook", help="what OUT/gradebook.sqlite holds, and exports of it").add_subparsers(
@@ -115,6 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default=None, help="file to write (default: OUT/<format>_grades.csv)"
     )
     export.set_defaults(run=_gradebook_export)
+    template = book.add_parser(
+        "manual-template", help="print a CSV for the graders: a row per submission and hand-graded question"
+    )
+    template.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    template.add_argument("--question", nargs="*", default=[], metavar="Q", help="only these hand-graded questions")
+    template.add_argument("-o", "--output", type=Path, default=None, help="write it to a file instead of printing it")
+    template.set_defaults(run=_gradebook_manual_template)
+    manual = book.add_parser(
+        "import-manual", help="store a filled manual template's scores and export final_grades.csv with them"
+    )
+    manual.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    manual.add_argument("file", type=Path, metavar="FILE", help="the filled CSV of `assn1 gradebook manual-template`")
+    manual.add_argument("--grader", default=None, help="who entered the scores (default: your user name)")
+    manual.set_defaults(run=_gradebook_import_manual)
+    suggest = book.add_parser(
+        "suggest", help="write OUT/manual_suggestions.csv: suggested verdicts for the formulas of 2.1, 2.2, 3.1"
+    )
+    suggest.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    suggest.set_defaults(run=_gradebook_suggest)
 
     rehearse = commands.add_parser(
         "rehearse", help="run dist/autograder.zip on submissions as Gradescope would, in a local /autograder tree"
@@ -128,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run the public checks on your notebook and print a table")
     check.add_argument("notebook", type=Path, help="your notebook (.ipynb) or submission zip")
     check.add_argument("--timeout", type=float, default=None, help="notebook time limit in seconds")
+    check.add_argument(
+        "--html",
+        type=Path,
+        nargs="?",
+        const=Path("feedback.html"),
+        default=None,
+        metavar="FILE",
+        help="also write your feedback page for the public checks (default FILE: feedback.html)",
+    )
     check.set_defaults(run=_check)
     return parser
 
@@ -252,6 +283,7 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
 
     from autograder.batch import GradeOptions, run_batch
     from autograder.gradebook import open_gradebook
+    from autograder.pages.write import write_pages
     from autograder.reports import export_all
     from autograder.submissions import find_submissions
 
@@ -272,6 +304,7 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     started = time.monotonic()
     try:
         outcome = run_batch(config, submissions, options, gradebook, regrade=regrade, executor=executor)
+        manual = _manual_table(gradebook)
     except KeyboardInterrupt:
         held = gradebook.load()
         done = sum(s.name in held for s in submissions)
@@ -283,7 +316,10 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
         return 130
     finally:
         gradebook.close()
-    export_all(config, outcome.results, args.out)
+    export_all(config, outcome.results, args.out, manual)
+    _manual_suggestions(config, args.out)
+    only = None if args.show_hidden else outcome.changed
+    write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started)
     counts = outcome.counts
     print(
         f"kept {counts['keep']}, rescored {counts['rescore']}, graded {counts['grade']} (gradebook {_show(args.out / 'gradebook.sqlite')})"
@@ -364,6 +400,59 @@ def _gradebook_export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _manual_table(gradebook) -> dict:
+    from autograder.manual.commands import manual_table
+
+    return manual_table(gradebook)
+
+
+def _manual_suggestions(config: Config, out: Path) -> None:
+    """manual_suggestions.csv after a batch; a failure here costs no grade, only this file."""
+    from autograder.manual.commands import suggestions_csv
+
+    try:
+        print(f"wrote {_show(suggestions_csv(config, out))} (suggested verdicts for the graders, not scores)")
+    except Exception as exc:  # noqa: BLE001 - the grades are written; this file can be made again
+        print(
+            f"assn1: warning: no manual_suggestions.csv ({exc}); run `assn1 gradebook suggest {out}`.", file=sys.stderr
+        )
+
+
+def _gradebook_manual_template(args: argparse.Namespace, config: Config) -> int:
+    from autograder.manual.commands import manual_template
+    from autograder.reports import write_text
+
+    text = manual_template(config, args.out, args.question)
+    if args.output:
+        write_text(text, args.output)
+        print(
+            f"wrote {_show(args.output)}: fill in score and comment, then `assn1 gradebook import-manual {args.out} {args.output}`"
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _gradebook_import_manual(args: argparse.Namespace, config: Config) -> int:
+    import getpass
+
+    from autograder.manual.commands import import_manual
+
+    done = import_manual(config, args.out, args.file, args.grader or getpass.getuser())
+    print(
+        f"imported {done.scores} score(s) for {done.submissions} submission(s) and {done.questions} question(s); "
+        f"wrote {_show(done.final_grades)}"
+    )
+    return 0
+
+
+def _gradebook_suggest(args: argparse.Namespace, config: Config) -> int:
+    from autograder.manual.commands import suggestions_csv
+
+    print(f"wrote {_show(suggestions_csv(config, args.out))} (suggested verdicts for the graders, not scores)")
+    return 0
+
+
 def summary(results: list, seconds: float, jobs: int | str, gradebook: Path) -> str:
     """What a batch came to: one row per submission, then what needs the instructor's attention."""
     from autograder.reports import concern_line
@@ -401,15 +490,29 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     import tempfile
 
     from autograder.grading import GradeOptions, grade_batch
-    from autograder.reports import table
+    from autograder.keys import configured_checks
+    from autograder.reports import table, write_text
     from autograder.results import Status
     from autograder.submissions import find_submissions
 
     with tempfile.TemporaryDirectory(prefix="assn1-check-") as out:
         options = GradeOptions(config.path, Path(out), False, "auto", args.timeout)
         (result,) = grade_batch(config, find_submissions([args.notebook]), options, progress=True)
-    print(table(result, show_hidden=False))
-    print("Public checks only: hidden checks test more inputs when your submission is graded.")
+        if args.html:
+            import nbformat
+
+            from autograder.pages.feedback import feedback_page
+            from autograder.pages.write import reference_figures
+
+            executed = nbformat.read(Path(out) / result.name / "executed.ipynb", as_version=4)
+            write_text(feedback_page(config, result, executed, reference_figures(config)), args.html)
+    hidden: dict[str, float] = {}
+    for check_id, check in configured_checks(config).items():
+        if check.hidden:
+            hidden[check_id.split(".")[0]] = hidden.get(check_id.split(".")[0], 0.0) + check.points
+    print(table(result, hidden))
+    if args.html:
+        print(f"wrote {_show(args.html)} (your feedback page: open it in a browser)")
     return 1 if result.grader_fault or result.status is Status.NOT_GRADED else 0
 
 

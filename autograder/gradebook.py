@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import Config
@@ -26,8 +26,34 @@ from autograder.results import CheckResult, Concern, SubmissionResult
 
 NAME = "gradebook.sqlite"
 APPLICATION = "assn1-gradebook"
-SCHEMA = 1
-_TABLES = """
+SCHEMA = 3
+# Schema 2 added the hand-graded questions' tables; schema 3 each check's misconceptions and each
+# submission's timings. An older gradebook gains them when opened (MIGRATIONS).
+_MANUAL_TABLES = """
+CREATE TABLE IF NOT EXISTS manual_scores (
+    submission TEXT NOT NULL, question TEXT NOT NULL, score REAL NOT NULL, comment TEXT NOT NULL,
+    grader TEXT NOT NULL, entered_at REAL NOT NULL, PRIMARY KEY (submission, question));
+CREATE TABLE IF NOT EXISTS suggestions (submission TEXT PRIMARY KEY, digest TEXT NOT NULL, data TEXT NOT NULL);
+"""
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Schema 2 -> 3: each check's misconceptions, each submission's timings (columns kept if present)."""
+    for table, column, declaration in (
+        ("checks", "misconceptions", "TEXT NOT NULL DEFAULT '[]'"),
+        ("submissions", "timings", "TEXT NOT NULL DEFAULT '{}'"),
+    ):
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+MIGRATIONS = {  # schema -> what brings a gradebook of it one step up
+    "1": lambda db: db.executescript(_MANUAL_TABLES),
+    "2": _add_columns,
+}
+_TABLES = (
+    _MANUAL_TABLES
+    + """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, workspace TEXT, started REAL NOT NULL,
@@ -36,17 +62,31 @@ CREATE TABLE submissions (
     name TEXT PRIMARY KEY, source TEXT NOT NULL, sha256 TEXT NOT NULL, observe_fp TEXT NOT NULL,
     score_fp TEXT NOT NULL, isolation TEXT NOT NULL, seed INTEGER, seconds REAL NOT NULL,
     not_graded TEXT NOT NULL, concerns TEXT NOT NULL, notes TEXT NOT NULL, observations TEXT NOT NULL,
-    graded_at REAL NOT NULL, rescored_at REAL, run_id INTEGER);
+    graded_at REAL NOT NULL, rescored_at REAL, run_id INTEGER, timings TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE checks (
     submission TEXT NOT NULL REFERENCES submissions(name) ON DELETE CASCADE, check_id TEXT NOT NULL,
     status TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL, hidden INTEGER NOT NULL,
-    message TEXT NOT NULL, concerns TEXT NOT NULL, PRIMARY KEY (submission, check_id));
+    message TEXT NOT NULL, concerns TEXT NOT NULL, misconceptions TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (submission, check_id));
 CREATE TABLE digests (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
 """
+)
 
 
 class GradebookError(Assn1Error):
     """The gradebook file is damaged, or is not an assn1 gradebook."""
+
+
+@dataclass(frozen=True)
+class ManualScore:
+    """A grader's score for one hand-graded question of one submission, with who entered it and when."""
+
+    submission: str
+    question: str
+    score: float
+    comment: str
+    grader: str
+    entered_at: float
 
 
 @dataclass(frozen=True)
@@ -68,6 +108,7 @@ class Stored:
     notes: tuple[str, ...]
     graded_at: float
     rescored_at: float | None
+    timings: dict = field(default_factory=dict)  # seconds per phase of its grading
 
     def result(self, config: Config) -> SubmissionResult:
         """The submission's result, its questions scored from its checks under `config`'s questions."""
@@ -80,6 +121,8 @@ class Stored:
             concerns=self.concerns,
             not_graded=self.not_graded,
             notes=self.notes,
+            observations=self.observations,
+            timings=self.timings,
         )
 
 
@@ -103,7 +146,7 @@ class Gradebook:
         with self._transaction() as db:
             db.execute("DELETE FROM checks WHERE submission = ?", (stored.name,))
             db.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     stored.name,
                     stored.source,
@@ -120,10 +163,11 @@ class Gradebook:
                     stored.graded_at,
                     stored.rescored_at,
                     run_id,
+                    json.dumps(stored.timings, sort_keys=True),
                 ),
             )
             db.executemany(
-                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         stored.name,
@@ -134,6 +178,7 @@ class Gradebook:
                         int(c.hidden),
                         c.message,
                         json.dumps([x.to_dict() for x in c.concerns]),
+                        json.dumps(list(c.misconceptions)),
                     )
                     for c in stored.checks
                 ],
@@ -143,15 +188,17 @@ class Gradebook:
         """Every stored submission by name."""
         checks: dict[str, list[CheckResult]] = {}
         for row in self._db.execute("SELECT * FROM checks ORDER BY submission, rowid"):
-            submission, check_id, status, points, max_points, hidden, message, concerns = row
+            submission, check_id, status, points, max_points, hidden, message, concerns, mistakes = row
             concerns = tuple(Concern.from_dict(c) for c in json.loads(concerns))
             checks.setdefault(submission, []).append(
-                CheckResult(check_id, status, message, points, max_points, bool(hidden), concerns)
+                CheckResult(
+                    check_id, status, message, points, max_points, bool(hidden), concerns, tuple(json.loads(mistakes))
+                )
             )
         out = {}
         for row in self._db.execute("SELECT * FROM submissions ORDER BY name"):
             (name, source, sha, observe_fp, score_fp, isolation, seed, seconds, not_graded, concerns, notes) = row[:11]
-            observations, graded_at, rescored_at = row[11:14]
+            observations, graded_at, rescored_at, timings = *row[11:14], row[15]
             out[name] = Stored(
                 name,
                 source,
@@ -168,8 +215,35 @@ class Gradebook:
                 tuple(json.loads(notes)),
                 graded_at,
                 rescored_at,
+                json.loads(timings),
             )
         return out
+
+    def record_manual(self, scores: list[ManualScore]) -> None:
+        """Store hand-entered scores (replacing earlier ones for the same submission and question), all
+        in one transaction: either every one is stored or none."""
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO manual_scores VALUES (?, ?, ?, ?, ?, ?)",
+                [(m.submission, m.question, m.score, m.comment, m.grader, m.entered_at) for m in scores],
+            )
+
+    def manual_scores(self) -> dict[str, dict[str, ManualScore]]:
+        """The hand-entered scores, by submission and question."""
+        out: dict[str, dict[str, ManualScore]] = {}
+        for row in self._db.execute("SELECT * FROM manual_scores ORDER BY submission, question"):
+            out.setdefault(row[0], {})[row[1]] = ManualScore(*row)
+        return out
+
+    def record_suggestions(self, submission: str, digest: str, data: list[dict]) -> None:
+        """The suggested verdicts of one submission (plain data), with the digest of what they were made from."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO suggestions VALUES (?, ?, ?)", (submission, digest, json.dumps(data)))
+
+    def suggestions(self) -> dict[str, tuple[str, list[dict]]]:
+        """(digest, suggestions) by submission."""
+        rows = self._db.execute("SELECT submission, digest, data FROM suggestions").fetchall()
+        return {name: (digest, json.loads(data)) for name, digest, data in rows}
 
     def start_run(self, workspace: Path | None) -> int:
         with self._transaction() as db:
@@ -237,6 +311,11 @@ def open_gradebook(out_dir: Path, fresh: bool = False) -> Gradebook:
             f"{path} is not a readable assn1 gradebook ({exc}); move it away, or pass --fresh to keep it as a "
             "backup and start a new one."
         ) from None
+    while meta.get("application") == APPLICATION and meta.get("schema") in MIGRATIONS:
+        with db:  # one schema step at a time, each in a transaction
+            MIGRATIONS[meta["schema"]](db)
+            meta["schema"] = str(int(meta["schema"]) + 1)
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (meta["schema"],))
     if meta.get("application") != APPLICATION or meta.get("schema") != str(SCHEMA):
         db.close()
         raise GradebookError(

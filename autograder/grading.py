@@ -144,10 +144,12 @@ def grade_batch(
 
     def finished(graded: Graded) -> None:
         result = graded.result
-        if graded.notebook is not None:
+        if graded.notebook is not None:  # written here, wherever it was graded
+            t0 = time.monotonic()
             out = options.out_dir / result.name
             out.mkdir(parents=True, exist_ok=True)
             nbformat.write(graded.notebook, out / "executed.ipynb")
+            result = dataclasses.replace(result, timings={**result.timings, "outputs": time.monotonic() - t0})
         results[result.name] = result
         if on_result is not None:
             on_result(result)
@@ -305,9 +307,14 @@ def grade_one(job: Job, station: Station, task: Task) -> Graded:
     seed = submission_seed(config, task.name)
     limits = config.limits
     notebook_timeout_s = options.notebook_timeout_s or limits.notebook_timeout_s
+    prepared = time.monotonic()
     with sandbox.process_cap(task.name, limits.max_processes) as cgroup:
         run = _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s)
+    timings = {"unpack and stage": prepared - started, **run.phases}
+    t0 = time.monotonic()
     measured = measure_files(kept, keys, check_ids, _file_runner(config, isolation, box, kept, seed))
+    timings["files"] = time.monotonic() - t0
+    t0 = time.monotonic()
     printed = evidence.saved_outputs(nb, {name for i in check_ids for name in ITEMS[i].saved_output})
     labels = {
         q: question_label(question.title) for p in config.problems.values() for q, question in p.questions.items()
@@ -322,6 +329,7 @@ def grade_one(job: Job, station: Station, task: Task) -> Graded:
             observed = observation(check_id, _probed(run, check_id), measured, printed)
         observations[check_id] = encode(observed)
         results.append(judge(check_id, observed, keys[check_id], CheckConfig(**bundle["configs"][check_id])))
+    timings["checks"] = time.monotonic() - t0
     result = SubmissionResult(
         task.name,
         task.source,
@@ -331,6 +339,7 @@ def grade_one(job: Job, station: Station, task: Task) -> Graded:
         concerns=_run_concerns(run, limits, notebook_timeout_s),
         notes=_notes(run, isolation, cgroup is not None),
         observations=observations,
+        timings=timings,
     )
     return Graded(result, run.notebook)
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder.results import CheckResult, Concern, QuestionScore, Unobserved, errored, failed
-from autograder.suite import ITEMS
+from autograder.misconceptions import explain
+from autograder.suite import ITEMS, MISCONCEPTIONS
 from autograder.suite.item import Item, Runner
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def judge(check_id: str, observed: Any, key: dict, cfg: CheckConfig) -> CheckRes
     if isinstance(measured, dict) and measured.get("fault") == "limit":
         limit = Concern("limit", f"measuring {item.file.name} {measured.get('error')}", cfg.id)
         result = CheckResult(**{**result.__dict__, "concerns": (*result.concerns, limit)})
-    return result
+    return explain(result, observed, key, MISCONCEPTIONS)
 
 
 def judge_answers(

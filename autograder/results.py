@@ -64,6 +64,7 @@ class CheckResult:
     max_points: float
     hidden: bool = False
     concerns: tuple[Concern, ...] = ()
+    misconceptions: tuple[str, ...] = ()  # ids of the known mistakes that explain a failure
 
     @property
     def passed(self) -> bool:
@@ -78,13 +79,14 @@ class CheckResult:
             "max_points": self.max_points,
             "hidden": self.hidden,
             "concerns": [c.to_dict() for c in self.concerns],
+            "misconceptions": list(self.misconceptions),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> CheckResult:
         concerns = tuple(Concern.from_dict(c) for c in data.get("concerns", ()))
         fields = {k: data[k] for k in ("check_id", "status", "message", "points", "max_points", "hidden")}
-        return cls(**fields, concerns=concerns)
+        return cls(**fields, concerns=concerns, misconceptions=tuple(data.get("misconceptions", ())))
 
 
 def passed(cfg: CheckConfig, message: str, concerns: tuple[Concern, ...] = ()) -> CheckResult:
@@ -137,6 +139,7 @@ class SubmissionResult:
     # What each check judged (plain data, JSON-able; see judging.encode): kept so a change of points or
     # tolerances can be rescored without running the notebook again.
     observations: dict = dataclasses.field(default_factory=dict, compare=False)
+    timings: dict = dataclasses.field(default_factory=dict, compare=False)  # seconds per phase of grading
 
     @property
     def all_concerns(self) -> tuple[Concern, ...]:

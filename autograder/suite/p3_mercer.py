@@ -10,7 +10,7 @@ import numpy as np
 from autograder.checks import p3_mercer as checks
 from autograder.probes.calls import short_repr, to_number
 from autograder.probes.p3_mercer import GRADER_KERNELS, gram, probe_alpha, probe_regress
-from autograder.suite.item import Item, KeyContext, Param
+from autograder.suite.item import Formula, Item, KeyContext, Param
 
 REGRESS_NAMES = ("mercer_kernel_regress", "mercere_kernel_regress")
 KERNEL_NAMES = ("kernel1", "kernel2")
@@ -244,5 +244,31 @@ ITEMS = [
         make_key=lambda ctx: {},
         probe=_probe_lambdas,
         check=checks.check_lambdas_chosen,
+    ),
+]
+
+
+# The formula the hand-graded derivation of 3.1 ends in, for the suggested verdict of the manual pages.
+FORMULAS = [
+    Formula(
+        "q3_1_derive",
+        "alpha_hat",
+        "alpha hat",
+        names=("alpha",),
+        reference="(K + lambda*I)**(-1)*Y",
+        symbols=("K", "I", "Y", "lambda"),
+        kind="matrix",
+        aliases={
+            "K": ("K", "G", "Kn"),
+            "I": ("I", "In", "Id"),
+            "Y": ("Y", "y", "Yn"),
+            "lambda": ("lambda", "lmbda", "lam", "lamda"),
+        },
+        matrices={"K": "spd", "I": "identity", "Y": "vector"},
+        known_wrong=(
+            ("(K + lambda)**(-1)*Y", "lambda is added to every entry of K: the identity is missing"),
+            ("(K + lambda*I)*Y", "the inverse is missing"),
+            ("K**(-1)*Y", "lambda is missing"),
+        ),
     ),
 ]

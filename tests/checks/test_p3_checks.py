@@ -551,3 +551,20 @@ def test_hidden_regression_message_reveals_no_expected_value(run, bundle):
 def test_results_of_hidden_checks_are_marked_hidden(run, bundle, check_id):
     assert bundle["configs"][check_id]["hidden"] is True
     assert run(check_id, **REFERENCE).hidden is True
+
+
+def test_the_simulation_by_eigendecomposition_equals_a_solve_per_lambda():
+    """The grader's lambda simulation factors each Gram matrix once; the risks are those of solving per lambda."""
+    from autograder.probes import simulation
+
+    rng = np.random.default_rng(3)
+    X = np.sort(rng.uniform(-1, 1, (30, 20)), axis=1)
+    x = np.linspace(-1, 1, 40)
+    K = np.exp(-((X[:, :, None] - X[:, None, :]) ** 2) / (2 * 0.3**2))
+    K_eval = np.exp(-((x[None, :, None] - X[:, None, :]) ** 2) / (2 * 0.3**2))
+    y = 3 * X**2 + 0.25 * rng.standard_normal(X.shape)
+    lmbdas = [1e-6, 1e-3, 0.1, 10.0]
+    by_eigen = list(simulation._fits_by_eigen(K, K_eval, y, lmbdas))
+    by_solve = list(simulation._fits_by_solve(K, K_eval, y, lmbdas))
+    for a, b in zip(by_eigen, by_solve):
+        assert np.allclose(a, b, rtol=1e-6, atol=1e-6 * np.abs(b).max())

@@ -199,7 +199,7 @@ def test_a_power_cut_mid_transaction_leaves_a_readable_gradebook(reference, tmp_
         "db.execute('BEGIN')\n"
         'db.execute("DELETE FROM checks")\n'
         "db.execute(\"INSERT INTO submissions SELECT 'half', source, sha256, observe_fp, score_fp, isolation, seed, seconds, "
-        'not_graded, concerns, notes, observations, graded_at, rescored_at, run_id FROM submissions LIMIT 1")\n'
+        'not_graded, concerns, notes, observations, graded_at, rescored_at, run_id, timings FROM submissions LIMIT 1")\n'
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     assert subprocess.run([sys.executable, "-c", code, str(out / NAME)]).returncode == -signal.SIGKILL
