@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 import cloudpickle
+import dask
 import nbformat
 import psutil
 import pytest
@@ -91,7 +92,10 @@ def local(course):
 
 @pytest.fixture(scope="module")
 def cluster():
+    # A killed worker's nanny starts a new one; the LocalCluster closes a nanny whose worker is not back
+    # within lost-worker-timeout (15 s), which a loaded 2-core machine can exceed: give it time.
     with (
+        dask.config.set({"distributed.deploy.lost-worker-timeout": "300s"}),
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, memory_limit=0
         ) as cluster,
