@@ -17,6 +17,7 @@ import signal
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config
@@ -28,6 +29,9 @@ from autograder.results import SubmissionResult
 from autograder.sandbox import choose_isolation
 from autograder.options import GradeOptions
 from autograder.submissions import Submission
+
+if TYPE_CHECKING:
+    from autograder.executors import Executor
 
 RUN_VARIABLE = "ASSN1_RUN"  # set in the grading processes: "<gradebook>:<run id>", to find them after a kill
 
@@ -89,8 +93,10 @@ def run_batch(
     jobs: int = 1,
     regrade: set[str] | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> Outcome:
-    """Bring the gradebook up to date for `submissions` and return their results in input order."""
+    """Bring the gradebook up to date for `submissions` and return their results in input order; what must be
+    graded goes to `executor` (default: `jobs` processes on this machine)."""
     stop_dead_runs(gradebook)
     isolation = choose_isolation(options.isolation)
     bundle = build_bundle(config, include_hidden=options.include_hidden)
@@ -121,6 +127,7 @@ def run_batch(
                 jobs=jobs,
                 progress=progress,
                 bundle=bundle,
+                executor=executor,
                 on_result=record,
                 on_workspace=lambda path: gradebook.set_workspace(run_id, path),
             )

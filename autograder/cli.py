@@ -81,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="start a new gradebook in OUT, keeping the old one as a backup"
     )
     grade.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        default=None,
+        help="grade on the workers of this dask.distributed scheduler, one task per submission "
+        "(default: -j processes here)",
+    )
+    grade.add_argument(
+        "--worker-data",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="with --scheduler: where each worker finds the P4 test segments, verified by digest (default: this "
+        "machine's data folder, at the same path there)",
+    )
+    grade.add_argument(
         "--show-hidden", action="store_true", help="feedback pages show hidden checks too (the instructor's copy)"
     )
     grade.set_defaults(run=_grade)
@@ -281,13 +296,14 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     unknown = sorted((regrade or set()) - questions - {s.name for s in submissions})
     if unknown:
         raise Assn1Error(f"--regrade {unknown[0]}: neither a submission given here nor a question of {config.path}.")
+    executor = _executor(args)
     args.out.mkdir(parents=True, exist_ok=True)
     options = GradeOptions(config.path, args.out.resolve(), True, args.isolation, args.timeout)
     gradebook = open_gradebook(args.out, fresh=args.fresh)
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped batch keeps what finished, like Ctrl-C
     started = time.monotonic()
     try:
-        outcome = run_batch(config, submissions, options, gradebook, jobs=max(1, args.jobs), regrade=regrade)
+        outcome = run_batch(config, submissions, options, gradebook, regrade=regrade, executor=executor)
         manual = _manual_table(gradebook)
     except KeyboardInterrupt:
         held = gradebook.load()
@@ -308,8 +324,23 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     print(
         f"kept {counts['keep']}, rescored {counts['rescore']}, graded {counts['grade']} (gradebook {_show(args.out / 'gradebook.sqlite')})"
     )
-    print(summary(outcome.results, time.monotonic() - started, args.jobs, args.out / "final_grades.csv"))
+    print(summary(outcome.results, time.monotonic() - started, executor.describe(), args.out / "final_grades.csv"))
     return 1 if any(r.grader_fault for r in outcome.results) else 0
+
+
+def _executor(args: argparse.Namespace):
+    """Where `assn1 grade` grades: this machine's processes (-j), or a dask cluster's workers (--scheduler)."""
+    from autograder.executors import DaskCluster, LocalPool
+
+    if args.worker_data is not None and not args.scheduler:
+        raise Assn1Error("--worker-data is for the workers of a cluster; give --scheduler too.")
+    if args.worker_data is not None and not args.worker_data.is_absolute():
+        raise Assn1Error(
+            f"--worker-data should be an absolute path (a folder on every worker); got {args.worker_data}."
+        )
+    if args.scheduler:
+        return DaskCluster(args.scheduler, args.worker_data)
+    return LocalPool(max(1, args.jobs))
 
 
 def _interrupt(signum, frame):
@@ -422,15 +453,16 @@ def _gradebook_suggest(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def summary(results: list, seconds: float, jobs: int, gradebook: Path) -> str:
+def summary(results: list, seconds: float, jobs: int | str, gradebook: Path) -> str:
     """What a batch came to: one row per submission, then what needs the instructor's attention."""
     from autograder.reports import concern_line
     from autograder.results import Status
 
     possible = results[0].possible if results else 0
+    where = jobs if isinstance(jobs, str) else f"{jobs} job(s)"  # or where it graded ("the workers of tcp://...")
     mean = sum(r.total for r in results) / len(results)
     lines = [
-        f"graded {len(results)} submission(s) in {seconds:.0f} s with {jobs} job(s): mean {mean:.2f} / {possible:g}; "
+        f"graded {len(results)} submission(s) in {seconds:.0f} s with {where}: mean {mean:.2f} / {possible:g}; "
         f"isolation {results[0].isolation}; gradebook {_show(gradebook)}"
     ]
     width = max(len(r.name) for r in results)

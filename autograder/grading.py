@@ -1,15 +1,18 @@
-"""Grade submissions: unpack, run in a confined kernel, probe from outside, judge in this process.
+"""Grade submissions: unpack, run in a confined kernel, probe from outside, judge in the grading process.
 
 Nothing here knows a problem: the questions and their checks come from grading.yml and the suite,
-files and saved outputs from the items' declarations (`evidence`). Each submission is graded in a
-worker process of its own; a crash, a timeout or an unreadable file becomes that submission's
-status, and the batch carries on. Whose fault a gap is decides its outcome (`judging`).
+files and saved outputs from the items' declarations (`evidence`). Each submission is one self-contained
+task (its bytes; the batch's job: keys, settings, grading.yml as read here) graded at a station (a scratch
+folder and the keys' data prepared on the machine that grades it) by an executor: this machine's
+processes or a cluster's workers (`executors`), which nothing here tells apart. A crash, a timeout or an
+unreadable file becomes that submission's status, and the batch carries on. Whose fault a gap is
+decides its outcome (`judging`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
+import json
 import os
 import secrets
 import shutil
@@ -19,8 +22,9 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from tqdm import tqdm
@@ -28,7 +32,8 @@ from tqdm import tqdm
 from autograder import evidence, execution, isolated, probing, sandbox
 from autograder.build import ship_package
 from autograder.checks.spec import CheckConfig
-from autograder.config import Config, Limits, load_config
+from autograder.config import Config, Limits
+from autograder.errors import Assn1Error
 from autograder.judging import encode, judge, measure_files, observation, prepare_keys, score_questions
 from autograder.keys import build_bundle
 from autograder.options import GradeOptions
@@ -36,6 +41,81 @@ from autograder.results import Concern, SubmissionResult, Unobserved
 from autograder.spans import question_label
 from autograder.submissions import Submission, SubmissionError, read_notebook, unpack
 from autograder.suite import ITEMS
+
+if TYPE_CHECKING:
+    from autograder.executors import Executor
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every task of one batch shares, wherever it runs: grading.yml as read where `assn1 grade` runs, the
+    command line's options, the keys (their batch data prepared there) and check settings, the isolation level,
+    and the data files a notebook reads (grading.yml's data.notebook_files), by name. A worker needs nothing of
+    the instructor's folders besides this."""
+
+    config: Config
+    options: GradeOptions
+    bundle: dict
+    level: str
+    notebook_files: dict[str, bytes]
+    id: str = dataclasses.field(default_factory=lambda: secrets.token_hex(8))
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission, self-contained: its name, its file's name and bytes, and the path it was read from (its row)."""
+
+    name: str
+    filename: str
+    content: bytes
+    source: str
+
+    @classmethod
+    def read(cls, submission: Submission) -> Task:
+        return cls(submission.name, submission.path.name, submission.path.read_bytes(), str(submission.path))
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A task's outcome: the submission's result, and its notebook as it ran (None when it did not run)."""
+
+    result: SubmissionResult
+    notebook: nbformat.NotebookNode | None = None
+
+
+@dataclass(frozen=True)
+class Station:
+    """Where one machine grades a job's tasks: its scratch folder (the checking code shipped into it, the
+    notebook's data files staged), its isolation, the keys with their batch data prepared on this machine,
+    and this machine's data folders, which its kernels must not read."""
+
+    workspace: Path
+    isolation: sandbox.Isolation
+    keys: dict
+    hidden: tuple[Path, ...] = ()
+
+    @property
+    def data_files(self) -> Path:
+        return self.workspace / "data-files"
+
+
+class StationError(Assn1Error):
+    """This machine cannot grade the job as the machine running `assn1 grade` would: its isolation level or
+    the data its checks prepare differ."""
+
+
+def job_for(config: Config, options: GradeOptions, bundle: dict | None = None) -> Job:
+    """The job of a batch graded on this machine's view of grading.yml: keys built (when not given) and their
+    batch data prepared here, once; the data files a notebook reads read into it."""
+    isolation = sandbox.choose_isolation(options.isolation)
+    bundle = bundle or build_bundle(config, include_hidden=options.include_hidden)
+    keys, problems = prepare_keys(bundle["keys"])
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    files = {
+        n: (config.data.dir / n).read_bytes() for n in config.data.notebook_files if (config.data.dir / n).is_file()
+    }
+    return Job(config, options, {**bundle, "keys": keys}, isolation.level, files)
 
 
 def grade_batch(
@@ -47,26 +127,29 @@ def grade_batch(
     bundle: dict | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
     on_workspace: Callable[[Path], None] | None = None,
+    executor: Executor | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission (in `jobs` worker processes) and return results in input order.
+    """Grade every submission through `executor` (default: `jobs` processes here) and return results in input order.
 
-    `bundle` is the keys and settings (built here when not given); `on_result` is called in this
-    process as each submission finishes, `on_workspace` with the scratch folder before any starts.
-    An interruption (Ctrl-C, SIGTERM) stops the kernels and the workers and removes the scratch folder.
+    `bundle` is the keys and settings (built here when not given); `on_result` is called in this process
+    as each submission finishes, after its executed notebook is written to the output folder;
+    `on_workspace` with a scratch folder on this machine before any starts. An interruption (Ctrl-C,
+    SIGTERM) stops what is running (the executor stops its kernels) and keeps what finished.
     """
-    isolation = sandbox.choose_isolation(options.isolation)
-    bundle = bundle or build_bundle(config, include_hidden=options.include_hidden)
-    keys, problems = prepare_keys(bundle["keys"])
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    bundle = {**bundle, "keys": keys}
-    workspace = Path(tempfile.mkdtemp(prefix="assn1-grade-"))
-    os.chmod(workspace, 0o755)
-    if on_workspace is not None:
-        on_workspace(workspace)
+    from autograder.executors import LocalPool
+
+    job = job_for(config, options, bundle)
+    executor = executor or LocalPool(jobs)
     results: dict[str, SubmissionResult] = {}
 
-    def finished(result: SubmissionResult) -> None:
+    def finished(graded: Graded) -> None:
+        result = graded.result
+        if graded.notebook is not None:  # written here, wherever it was graded
+            t0 = time.monotonic()
+            out = options.out_dir / result.name
+            out.mkdir(parents=True, exist_ok=True)
+            nbformat.write(graded.notebook, out / "executed.ipynb")
+            result = dataclasses.replace(result, timings={**result.timings, "outputs": time.monotonic() - t0})
         results[result.name] = result
         if on_result is not None:
             on_result(result)
@@ -74,44 +157,108 @@ def grade_batch(
 
     bar = tqdm(total=len(submissions), desc="grading", unit="nb", disable=None if progress else True)
     try:
-        shipped = workspace / "shipped"
-        ship_package(shipped / "autograder", {"configs": {}, "keys": {}})
-        _readable(shipped)
-        tasks = [(options, bundle, isolation, str(workspace), s) for s in submissions]
-        if jobs <= 1:
-            for task in tasks:
-                finished(_grade_task(task))
-        else:
-            _in_workers(tasks, jobs, finished)
+        waiting, outstanding = list(reversed(submissions)), 0
+        with executor.session(job, on_workspace) as running:
+            while waiting or outstanding:
+                while waiting and outstanding < running.capacity():
+                    submission = waiting.pop()
+                    try:
+                        task = Task.read(submission)
+                    except OSError as exc:
+                        finished(_unreadable(job, submission, exc))
+                        continue
+                    running.submit(task)
+                    outstanding += 1
+                if outstanding:
+                    finished(running.next_completed())
+                    outstanding -= 1
         return [results[s.name] for s in submissions]
     finally:
         bar.close()
-        shutil.rmtree(workspace, ignore_errors=True)
 
 
-def _in_workers(tasks: list[tuple], jobs: int, finished: Callable[[SubmissionResult], None]) -> None:
-    """Run the tasks in `jobs` processes; on an interruption, stop the workers (their kernels with them)."""
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_stop_on_sigterm)
+def open_station(job: Job, data: tuple[Path, Path] | None = None) -> Station:
+    """A station for `job` on this machine: a scratch folder with the checking code and the notebook's data files.
+
+    `data` (data folder, cache folder): where this machine holds what the keys' batch data are prepared from;
+    given, each batch is prepared again from there (as `prepare_keys` did where `assn1 grade` runs) and must
+    come out the same but for its paths, else StationError says what differs. Not given, the job's own
+    prepared keys are used: this is the machine that prepared them.
+    """
     try:
-        for future in as_completed([pool.submit(_grade_task, t) for t in tasks]):
-            finished(future.result())
-    except BaseException:
-        workers = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:  # SIGTERM: a worker stops its kernel, then exits
-            worker.terminate()
-        for worker in workers:
-            worker.join(timeout=20)
-            if worker.is_alive():
-                worker.kill()
-        raise
-    pool.shutdown()
+        isolation = sandbox.choose_isolation(job.level)
+    except sandbox.SandboxError as exc:
+        raise StationError(f"it cannot confine student code at {job.level}: {exc}") from None
+    keys, hidden = job.bundle["keys"], ()
+    if data is not None:
+        keys = _prepare_here(keys, *data)
+        hidden = tuple(Path(p).resolve() for p in data)
+    workspace = Path(tempfile.mkdtemp(prefix="assn1-grade-"))
+    os.chmod(workspace, 0o755)
+    station = Station(workspace, isolation, keys, hidden)
+    ship_package(workspace / "shipped" / "autograder", {"configs": {}, "keys": {}})
+    _readable(workspace / "shipped")
+    station.data_files.mkdir()
+    for name, content in job.notebook_files.items():
+        (station.data_files / name).write_bytes(content)
+    return station
+
+
+def _prepare_here(keys: dict[str, dict], data_dir: Path, cache_dir: Path) -> dict[str, dict]:
+    """The keys with each batch prepared again from this machine's folders, checked against the batch the
+    keys came with: every field but a path must be equal (e.g. the digest of a decompressed test set)."""
+    out, done = dict(keys), {}
+    for check_id, key in keys.items():
+        file = ITEMS[check_id].file
+        batch = key.get("batch")
+        if file is None or file.prepare is None or not isinstance(batch, dict) or "unavailable" in batch:
+            continue  # nothing to prepare, or it failed where `assn1 grade` runs: the same "errored" here
+        here = {**batch, **{k: str(v) for k, v in (("data_dir", data_dir), ("cache_dir", cache_dir)) if k in batch}}
+        memo = (file.prepare, json.dumps(here, sort_keys=True, default=str))
+        if memo not in done:
+            try:
+                done[memo] = file.prepare(here)
+            except Exception as exc:  # noqa: BLE001 - missing or unreadable data: this machine can't grade
+                raise StationError(f"the data of {check_id} can't be prepared in {data_dir}: {exc}") from None
+        prepared = done[memo]
+        for field, value in batch.items():
+            if not _is_path(value) and prepared.get(field) != value:
+                raise StationError(
+                    f"the data of {check_id} prepared from {data_dir} differ: its {field} is {_short(prepared.get(field))}, "
+                    f"the one `assn1 grade` prepared has {_short(value)}"
+                )
+        out[check_id] = {**key, "batch": prepared}
+    return out
+
+
+def _is_path(value) -> bool:
+    return isinstance(value, str) and os.path.isabs(value)
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text[:80]
+
+
+def _unreadable(job: Job, submission: Submission, exc: OSError) -> Graded:
+    task = Task(submission.name, submission.path.name, b"", str(submission.path))
+    return not_graded(job, task, f"{submission.path.name}: unreadable ({exc.strerror or exc})")
+
+
+def not_graded(job: Job, task: Task, why: str) -> Graded:
+    """The row of a task no check could judge, and why (a file that is no notebook, a task that killed its workers)."""
+    return Graded(_ungraded(job.config, task, job.level, 0.0, not_graded=why))
+
+
+def grader_failed(job: Job, task: Task, why: str) -> Graded:
+    """The row of a task the grader failed on (its own fault): every question at 0, the cause for the instructor."""
+    fault = Concern("grader", f"the grader failed on this submission: {why[:300]}")
+    return Graded(_ungraded(job.config, task, job.level, 0.0, concerns=(fault,)))
 
 
 def _stop_on_sigterm() -> None:
-    """In a worker: SIGTERM unwinds like Ctrl-C, so the kernel is shut down; Ctrl-C itself is left to the
-    main process, which stops the workers."""
+    """In a grading process: SIGTERM unwinds like Ctrl-C, so the kernel is shut down; Ctrl-C itself is left to
+    the process that started it, which stops the grading processes."""
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -120,52 +267,48 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _grade_task(task: tuple) -> SubmissionResult:
-    options, bundle, isolation, workspace, submission = task
-    config = load_config(options.config_path)
+def grade_task(job: Job, station: Station, task: Task) -> Graded:
+    """Grade one task at a station; the grader's own failure becomes the row's concern, never an exception."""
     started = time.monotonic()
     try:
-        return grade_one(config, submission, options, bundle, isolation, Path(workspace))
+        return grade_one(job, station, task)
     except Exception as exc:  # noqa: BLE001 - the grader's own failure: the batch carries on, the row says why
         fault = Concern("grader", f"the grader failed on this submission: {type(exc).__name__}: {str(exc)[:200]}")
-        return _ungraded(config, submission, isolation, started, concerns=(fault,))
+        return Graded(_ungraded(job.config, task, job.level, started, concerns=(fault,)))
 
 
-def grade_one(
-    config: Config,
-    submission: Submission,
-    options: GradeOptions,
-    bundle: dict,
-    isolation: sandbox.Isolation,
-    workspace: Path,
-) -> SubmissionResult:
-    """Grade one submission; write its executed notebook into the output folder."""
+def grade_one(job: Job, station: Station, task: Task) -> Graded:
+    """Grade one submission at `station`: its result, and its notebook as it ran."""
+    config, options, bundle, isolation = job.config, job.options, job.bundle, station.isolation
     started = time.monotonic()
-    home = workspace / submission.name
-    scratch, connection_dir, kept = home / "work", home / "conn", home / "files"
+    home = station.workspace / task.name
+    scratch, connection_dir, kept, handed = home / "work", home / "conn", home / "files", home / "in"
     connection_dir.mkdir(parents=True)
+    handed.mkdir()
+    submission = Submission(task.name, handed / task.filename)
+    submission.path.write_bytes(task.content)
     try:
         notebook_path = unpack(submission, scratch)
         nb = read_notebook(notebook_path)
     except SubmissionError as exc:
-        return _ungraded(config, submission, isolation, started, not_graded=str(exc).rstrip("."))
+        return Graded(_ungraded(config, task, isolation.level, started, not_graded=str(exc).rstrip(".")))
     check_ids = list(bundle["configs"])
-    keys = bundle["keys"]
+    keys = station.keys
     evidence.keep_files(notebook_path.parent, kept, check_ids)
     sandbox.hand_over(isolation, [scratch, connection_dir, kept])
-    _stage_data(config, scratch / "data")
+    _stage_data(station.data_files, scratch / "data")
     box = sandbox.Confinement(
         scratch=scratch,
         connection_dir=connection_dir,
-        shipped=workspace / "shipped",
-        hidden=_hidden_paths(config, options, submission),
+        shipped=station.workspace / "shipped",
+        hidden=_hidden_paths(config, options, Path(task.source), station.hidden),
         visible=sandbox.python_paths(),
     )
-    seed = submission_seed(config, submission.name)
+    seed = submission_seed(config, task.name)
     limits = config.limits
     notebook_timeout_s = options.notebook_timeout_s or limits.notebook_timeout_s
     prepared = time.monotonic()
-    with sandbox.process_cap(submission.name, limits.max_processes) as cgroup:
+    with sandbox.process_cap(task.name, limits.max_processes) as cgroup:
         run = _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s)
     timings = {"unpack and stage": prepared - started, **run.phases}
     t0 = time.monotonic()
@@ -187,14 +330,9 @@ def grade_one(
         observations[check_id] = encode(observed)
         results.append(judge(check_id, observed, keys[check_id], CheckConfig(**bundle["configs"][check_id])))
     timings["checks"] = time.monotonic() - t0
-    t0 = time.monotonic()
-    out = options.out_dir / submission.name
-    out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(run.notebook, out / "executed.ipynb")
-    timings["outputs"] = time.monotonic() - t0
-    return SubmissionResult(
-        submission.name,
-        str(submission.path),
+    result = SubmissionResult(
+        task.name,
+        task.source,
         isolation.level,
         time.monotonic() - started,
         score_questions(config, results),
@@ -203,17 +341,16 @@ def grade_one(
         observations=observations,
         timings=timings,
     )
+    return Graded(result, run.notebook)
 
 
-def _ungraded(
-    config: Config, submission: Submission, isolation: sandbox.Isolation, started: float, **why
-) -> SubmissionResult:
+def _ungraded(config: Config, task: Task, level: str, started: float, **why) -> SubmissionResult:
     """The row of a submission no check could judge: every question at 0, and why (`concerns` or `not_graded`)."""
     return SubmissionResult(
-        submission.name,
-        str(submission.path),
-        isolation.level,
-        time.monotonic() - started,
+        task.name,
+        task.source,
+        level,
+        time.monotonic() - started if started else 0.0,
         score_questions(config, []),
         **why,
     )
@@ -312,25 +449,27 @@ def submission_seed(config: Config, name: str) -> int:
     return (config.assignment.seed * 1_000_003 + zlib.crc32(name.encode())) % (2**31 - 1)
 
 
-def _stage_data(config: Config, target: Path) -> None:
-    """Copy the data files the notebook reads (grading.yml's data.notebook_files) next to it."""
+def _stage_data(files: Path, target: Path) -> None:
+    """Copy the data files the notebook reads (grading.yml's data.notebook_files, staged at the station) next to it."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in config.data.notebook_files:
-        path = config.data.dir / name
-        if path.is_file():
-            shutil.copyfile(path, target / name)
-            os.chmod(target / name, 0o644)
+    for path in sorted(files.iterdir()):
+        shutil.copyfile(path, target / path.name)
+        os.chmod(target / path.name, 0o644)
 
 
-def _hidden_paths(config: Config, options: GradeOptions, submission: Submission) -> tuple[Path, ...]:
-    """What the kernel must not read: the project, the keys, the data, the other submissions, the outputs, home."""
+def _hidden_paths(
+    config: Config, options: GradeOptions, source: Path, station: tuple[Path, ...] = ()
+) -> tuple[Path, ...]:
+    """What the kernel must not read: the project, the keys, the data, the other submissions, the outputs, home,
+    and the station's own data folders (on a worker elsewhere, its copy of the data)."""
     paths = {
         config.path.parent,
         config.data.dir,
         config.data.answer_key_dir,
-        submission.path.resolve().parent,
+        source.resolve().parent,
         options.out_dir.resolve(),
         Path.home(),
+        *station,
     }
     return tuple(sorted(p for p in paths if str(p) not in ("/", "/tmp")))
 

@@ -48,7 +48,9 @@ class MeasuredFile:
     swap it), then calls `measure(path, key, run)`, which does anything with the file through `run`,
     in confined processes. `prepare(batch)` runs once per batch of submissions on the key's "batch"
     field (what every check of every submission shares, e.g. a decompressed test set) and returns it
-    completed; the engine memoises it on that field alone.
+    completed; the engine memoises it on that field alone. The batch's `data_dir` and `cache_dir` are
+    where it reads and writes: a worker on another machine prepares it again with its own folders, and
+    every other field that is not a path (a digest of what it made) must come out the same.
     """
 
     name: str

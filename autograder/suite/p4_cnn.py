@@ -42,7 +42,7 @@ def _key(file: str, reported: str, distinct_from: str | None) -> Callable[[KeyCo
 
 
 def prepare(batch: dict) -> dict:
-    """Decompress the test segments once (or reuse the verified cache) and add its files to the batch.
+    """Decompress the test segments once (or reuse the verified cache) and add its files and digest to the batch.
 
     Where the segments are: see _bundle_data_dir; a folder's cache lies inside it unless grading.yml says.
     """
@@ -57,7 +57,8 @@ def prepare(batch: dict) -> dict:
     names = [segment_name(kind, s) for s in batch["test_segments"] for kind in ("real", "fake")]
     data_dir, cache_dir = next((p for p in places if all((p[0] / n).is_file() for n in names)), places[1])
     made = test_set(data_dir, cache_dir, batch["test_segments"])
-    return {**batch, "images": str(made.images), "labels": str(made.labels), "count": made.count}
+    images = {"images": str(made.images), "labels": str(made.labels), "count": made.count, "sha256": made.sha256}
+    return {**batch, **images}
 
 
 def inspect(path: Path, key: dict, run: Runner) -> dict:
