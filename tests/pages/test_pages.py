@@ -9,9 +9,11 @@ shows must equal the CSV. A screenshot of each page is kept in the test's tmp fo
 
 from __future__ import annotations
 
+import base64
 import csv
-import re
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,11 +46,22 @@ BROWSER_ARGS = [
 ]
 HOSTILE_NAME = "x<img src=y onerror=window.__xss=1>"
 MARK = "window.__xss=1"
+
+
+def _png(side: int = 80) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (40, 120, 200)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 HOSTILE_CELLS = [
     nbformat.v4.new_markdown_cell(
         f"# 2.1\n<script>{MARK}</script> [click](javascript:{MARK}) ![x](javascript:{MARK}) "
         f"<img src=x onerror={MARK}> $\\text{{<script>{MARK}</script>}}$ $\\href{{javascript:{MARK}}}{{y}}$ "
-        f"$$h^* = \\left(\\frac{{c_2 p}}{{4 c_1 n}}\\right)^{{1/(p+4)}}$$"
+        f"$$h^* = \\left(\\frac{{c_2 p}}{{4 c_1 n}}\\right)^{{1/(p+4)}}$$\n\n![my <b>plot</b>](attachment:plot.png)",
+        attachments={"plot.png": {"image/png": _png()}},
     ),
     nbformat.v4.new_code_cell(
         "from IPython.display import HTML, display\n"
@@ -189,6 +202,7 @@ def test_hostile_content_never_runs_or_becomes_markup(hostile, browser, id_cache
     assert answer["name"] == HOSTILE_NAME and answer["method"] == "heading"
     assert f"<script>{MARK}</script>" in answer["text"] and f"<img src=x onerror={MARK}>" in answer["text"]
     assert ["q2_1_derive.h_star", "matches"] in answer["verdicts"] and len(answer["math"]) >= 3
+    assert [80, 80, True] in seen["images"], "the attached image, re-encoded"
 
 
 def test_an_imported_score_and_comment_reach_the_feedback_and_manual_pages(hostile, browser, id_cache, tmp_path):
