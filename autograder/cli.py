@@ -131,9 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     manual.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
     manual.add_argument("file", type=Path, metavar="FILE", help="the filled CSV of `assn1 gradebook manual-template`")
     manual.add_argument("--grader", default=None, help="who entered the scores (default: your user name)")
+    manual.add_argument(
+        "--show-hidden",
+        action="store_true",
+        help="write the scored submissions' feedback pages as the instructor's copies (as `assn1 grade --show-hidden`)",
+    )
     manual.set_defaults(run=_gradebook_import_manual)
     suggest = book.add_parser(
-        "suggest", help="write OUT/manual_suggestions.csv: suggested verdicts for the formulas of 2.1, 2.2, 3.1"
+        "suggest",
+        help="write OUT/manual_suggestions.csv (suggested verdicts for the hand-graded formulas) and the pages "
+        "of the hand-graded questions, OUT/manual/",
     )
     suggest.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
     suggest.set_defaults(run=_gradebook_suggest)
@@ -305,6 +312,7 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     try:
         outcome = run_batch(config, submissions, options, gradebook, regrade=regrade, executor=executor)
         manual = _manual_table(gradebook)
+        entered = gradebook.manual_scores()
     except KeyboardInterrupt:
         held = gradebook.load()
         done = sum(s.name in held for s in submissions)
@@ -317,9 +325,9 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     finally:
         gradebook.close()
     export_all(config, outcome.results, args.out, manual)
-    _manual_suggestions(config, args.out)
     only = None if args.show_hidden else outcome.changed
-    write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started)
+    write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started, entered)
+    _grader_files(config, args.out)
     counts = outcome.counts
     print(
         f"kept {counts['keep']}, rescored {counts['rescore']}, graded {counts['grade']} (gradebook {_show(args.out / 'gradebook.sqlite')})"
@@ -406,16 +414,22 @@ def _manual_table(gradebook) -> dict:
     return manual_table(gradebook)
 
 
-def _manual_suggestions(config: Config, out: Path) -> None:
-    """manual_suggestions.csv after a batch; a failure here costs no grade, only this file."""
-    from autograder.manual.commands import suggestions_csv
+def _grader_files(config: Config, out: Path) -> None:
+    """manual_suggestions.csv and OUT/manual/ after a batch; a failure here costs no grade, only these files."""
+    from autograder.manual.commands import grader_files
 
     try:
-        print(f"wrote {_show(suggestions_csv(config, out))} (suggested verdicts for the graders, not scores)")
-    except Exception as exc:  # noqa: BLE001 - the grades are written; this file can be made again
+        _print_grader_files(grader_files(config, out))
+    except Exception as exc:  # noqa: BLE001 - the grades are written; these files can be made again
         print(
-            f"assn1: warning: no manual_suggestions.csv ({exc}); run `assn1 gradebook suggest {out}`.", file=sys.stderr
+            f"assn1: warning: no manual_suggestions.csv or manual pages ({exc}); run `assn1 gradebook suggest {out}`.",
+            file=sys.stderr,
         )
+
+
+def _print_grader_files(files) -> None:
+    print(f"wrote {_show(files.suggestions)} (suggested verdicts for the graders, not scores)")
+    print(f"wrote {_show(files.pages)} (a page per hand-graded question with every answer)")
 
 
 def _gradebook_manual_template(args: argparse.Namespace, config: Config) -> int:
@@ -438,18 +452,19 @@ def _gradebook_import_manual(args: argparse.Namespace, config: Config) -> int:
 
     from autograder.manual.commands import import_manual
 
-    done = import_manual(config, args.out, args.file, args.grader or getpass.getuser())
+    done = import_manual(config, args.out, args.file, args.grader or getpass.getuser(), args.show_hidden)
     print(
         f"imported {done.scores} score(s) for {done.submissions} submission(s) and {done.questions} question(s); "
-        f"wrote {_show(done.final_grades)}"
+        f"wrote {_show(done.final_grades)}, the manual pages ({_show(done.pages)}) and the scored submissions' "
+        "feedback pages"
     )
     return 0
 
 
 def _gradebook_suggest(args: argparse.Namespace, config: Config) -> int:
-    from autograder.manual.commands import suggestions_csv
+    from autograder.manual.commands import grader_files
 
-    print(f"wrote {_show(suggestions_csv(config, args.out))} (suggested verdicts for the graders, not scores)")
+    _print_grader_files(grader_files(config, args.out))
     return 0
 
 

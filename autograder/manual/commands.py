@@ -1,5 +1,8 @@
 """What `assn1 gradebook manual-template | import-manual | suggest` and `assn1 grade` do for the
-hand-graded questions, given grading.yml and the output folder; the CLI only parses and prints."""
+hand-graded questions, given grading.yml and the output folder; the CLI only parses and prints.
+
+The graders' files, `manual_suggestions.csv` and the pages in OUT/manual/, are written by `assn1 grade`
+and again by `assn1 gradebook suggest` (both) and `import-manual` (the pages, with the new scores)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from pathlib import Path
 from autograder.config import Config
 from autograder.errors import Assn1Error
 from autograder.gradebook import NAME, Gradebook, open_gradebook
-from autograder.manual.review import export_suggestions, read_answers, refresh_suggestions
+from autograder.manual.review import SUGGESTIONS_CSV, read_answers, refresh_suggestions, write_suggestions
 from autograder.manual.scores import manual_questions, read_scores, template_rows
 
 FINAL_GRADES = "final_grades.csv"
@@ -23,6 +26,13 @@ class Imported:
     submissions: int
     questions: int
     final_grades: Path
+    pages: Path  # OUT/manual/index.html
+
+
+@dataclass(frozen=True)
+class GraderFiles:
+    suggestions: Path  # OUT/manual_suggestions.csv
+    pages: Path  # OUT/manual/index.html
 
 
 def manual_table(gradebook: Gradebook) -> dict[str, dict[str, float]]:
@@ -47,24 +57,40 @@ def manual_template(config: Config, out: Path, questions: list[str]) -> str:
     return buffer.getvalue()
 
 
-def import_manual(config: Config, out: Path, file: Path, grader: str) -> Imported:
-    """Validate a filled template whole, store its scores in one transaction, and export final_grades.csv."""
+def import_manual(config: Config, out: Path, file: Path, grader: str, show_hidden: bool = False) -> Imported:
+    """Validate a filled template whole, store its scores in one transaction, and export final_grades.csv;
+    then write again the manual pages and the feedback pages of the submissions it scored (the
+    instructor's copies with `show_hidden`)."""
+    from autograder.pages.write import write_pages
     from autograder.reports import write_gradebook
 
     with _opened(out) as gradebook:
         stored = gradebook.load()
         scores = read_scores(file, config, set(stored), grader)
         gradebook.record_manual(scores)
+        entered = gradebook.manual_scores()
         results = [s.result(config) for s in stored.values()]
         write_gradebook(results, out / FINAL_GRADES, manual_table(gradebook))
-    return Imported(
-        len(scores), len({s.submission for s in scores}), len({s.question for s in scores}), out / FINAL_GRADES
-    )
+        pages = _manual_pages(config, out, gradebook, refresh_suggestions(config, out, gradebook))
+    scored = {s.submission for s in scores}
+    if scored:
+        write_pages(config, results, out, scored, show_hidden, manual=entered)
+    return Imported(len(scores), len(scored), len({s.question for s in scores}), out / FINAL_GRADES, pages)
 
 
-def suggestions_csv(config: Config, out: Path) -> Path:
+def grader_files(config: Config, out: Path) -> GraderFiles:
+    """Bring the stored suggestions up to date; write manual_suggestions.csv and the pages in OUT/manual/."""
     with _opened(out) as gradebook:
-        return export_suggestions(config, out, gradebook)
+        suggestions = refresh_suggestions(config, out, gradebook)
+        write_suggestions(suggestions, out / SUGGESTIONS_CSV)
+        return GraderFiles(out / SUGGESTIONS_CSV, _manual_pages(config, out, gradebook, suggestions))
+
+
+def _manual_pages(config: Config, out: Path, gradebook: Gradebook, suggestions: dict) -> Path:
+    from autograder.pages.write import write_manual_pages
+
+    answers = {name: read_answers(config, out, s) for name, s in gradebook.load().items()}
+    return write_manual_pages(config, out, answers, suggestions, gradebook.manual_scores())
 
 
 class _opened:

@@ -137,13 +137,6 @@ def write_suggestions(suggestions: dict[str, list[Suggestion]], path: Path) -> N
     write_csv(rows, path)
 
 
-def export_suggestions(config: Config, out_dir: Path, gradebook: Gradebook, parser: str = DEFAULT_PARSER) -> Path:
-    """Bring the stored suggestions up to date and write OUT/manual_suggestions.csv."""
-    target = out_dir / SUGGESTIONS_CSV
-    write_suggestions(refresh_suggestions(config, out_dir, gradebook, parser), target)
-    return target
-
-
 def _digest(out_dir: Path, stored: Stored, parser: str) -> str:
     """What a submission's suggestions depend on: its files, the declarations, the judging code's version."""
     from autograder.suite import FORMULAS, WRITTEN

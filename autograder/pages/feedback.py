@@ -1,13 +1,16 @@
 """A student's feedback page: per question the points, each check's outcome and message, the figures
-the notebook displayed beside the reference's, what the plot checks looked at, and the measured files."""
+the notebook displayed beside the reference's, what the plot checks looked at, and the measured files;
+for a hand-graded question, the grader's score and comment once imported."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import nbformat
 
 from autograder.config import Config
+from autograder.gradebook import ManualScore
 from autograder.judging import decode
 from autograder.pages.images import reencode
 from autograder.pages.render import render
@@ -32,6 +35,7 @@ class QuestionView:
     reference: str | None = None  # base64 PNG of the reference's figure
     looked_at: list[dict] = field(default_factory=list)  # what the plot checks read, per axes
     files: list[dict] = field(default_factory=list)  # measured files: name, facts, reported values
+    graded: ManualScore | None = None  # a hand-graded question's score and comment, once imported
 
 
 def feedback_page(
@@ -40,8 +44,11 @@ def feedback_page(
     executed: nbformat.NotebookNode | None,
     references: dict[str, str],
     show_hidden: bool = False,
+    manual: Mapping[str, ManualScore] | None = None,
 ) -> str:
-    """The page of one submission; hidden checks appear only with `show_hidden` (the instructor's copy)."""
+    """The page of one submission; hidden checks appear only with `show_hidden` (the instructor's copy);
+    `manual`: the graders' scores of its hand-graded questions, by question."""
+    manual = manual or {}
     labels = {
         q: question_label(question.title) for p in config.problems.values() for q, question in p.questions.items()
     }
@@ -69,6 +76,7 @@ def feedback_page(
                     reference=references.get(q),
                     looked_at=_looked_at(result.observations, shown),
                     files=_files(result.observations, shown, show_hidden),
+                    graded=manual.get(q) if score.manual else None,
                 )
             )
         problems.append(
@@ -87,6 +95,7 @@ def feedback_page(
         result=result,
         problems=problems,
         concerns=concerns,
+        by_hand=_by_hand(problems),
         status=result.status_text if show_hidden else result.status.value,
         not_graded=result.status is Status.NOT_GRADED,
         show_hidden=show_hidden,
@@ -162,3 +171,16 @@ def _facts(facts: dict) -> list[tuple[str, str]]:
             value = f"{value:.4f}"
         rows.append((key.replace("_", " "), str(value)))
     return rows
+
+
+def _by_hand(problems: list[dict]) -> dict:
+    """The hand-graded points: scored so far, of how many, over how many questions."""
+    views = [v for p in problems for v in p["questions"] if v.manual]
+    graded = [v for v in views if v.graded]
+    return {
+        "earned": sum(v.graded.score for v in graded),
+        "of": sum(v.max_points for v in graded),
+        "scored": len(graded),
+        "questions": len(views),
+        "possible": sum(v.max_points for v in views),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 import jinja2
@@ -11,12 +12,13 @@ import jinja2
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("autograder.pages", "templates"),
-        autoescape=True,  # every value is text unless a template says otherwise; none does
+        autoescape=True,  # every value is text, but pages.markdown's (allowlisted markup built from escaped text)
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     environment.filters["points"] = lambda value: f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+    environment.filters["when"] = lambda seconds: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
     return environment
 
 

@@ -1,13 +1,18 @@
-"""Writing the pages of a batch into OUT: each submission's feedback.html and the class report.html."""
+"""Writing the pages of a batch into OUT: each submission's feedback.html, the class report.html, and
+the graders' pages of the hand-graded questions in OUT/manual/."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
 
 from autograder.config import Config
+from autograder.gradebook import ManualScore
+from autograder.manual.extract import Answer
+from autograder.manual.formulas import Suggestion
 from autograder.pages.feedback import feedback_page
 from autograder.pages.images import figure_png
 from autograder.pages.report import report_page
@@ -39,16 +44,37 @@ def write_pages(
     only: set[str] | None = None,
     show_hidden: bool = False,
     wall_s: float | None = None,
+    manual: Mapping[str, Mapping[str, ManualScore]] | None = None,
 ) -> None:
     """feedback.html for the submissions named in `only` (all when None, and any whose page is missing),
-    and report.html for them all."""
+    with the graders' scores of `manual` (by submission and question), and report.html for them all."""
     todo = [r for r in results if only is None or r.name in only or not (out / r.name / "feedback.html").exists()]
     references = reference_figures(config) if todo else {}
     for result in todo:
         executed = out / result.name / "executed.ipynb"
         notebook = nbformat.read(executed, as_version=4) if executed.is_file() else None
         write_text(
-            feedback_page(config, result, notebook, references, show_hidden), out / result.name / "feedback.html"
+            feedback_page(config, result, notebook, references, show_hidden, (manual or {}).get(result.name, {})),
+            out / result.name / "feedback.html",
         )
     if todo or not (out / "report.html").exists():
         write_text(report_page(config, results, wall_s), out / "report.html")
+
+
+def write_manual_pages(
+    config: Config,
+    out: Path,
+    answers: Mapping[str, Mapping[str, Answer]],
+    suggestions: Mapping[str, Sequence[Suggestion]],
+    scores: Mapping[str, Mapping[str, ManualScore]],
+) -> Path:
+    """OUT/manual/: a page per hand-graded question and index.html (returned), linking each answer to
+    its submission's feedback page where one exists."""
+    from autograder.pages.manual import manual_pages
+
+    linked = {name for name in answers if (out / name / "feedback.html").is_file()}
+    for name, html in manual_pages(
+        config, answers, suggestions, scores, linked, (out / "report.html").is_file()
+    ).items():
+        write_text(html, out / "manual" / name)
+    return out / "manual" / "index.html"

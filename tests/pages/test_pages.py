@@ -9,8 +9,11 @@ shows must equal the CSV. A screenshot of each page is kept in the test's tmp fo
 
 from __future__ import annotations
 
+import base64
 import csv
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,8 +23,12 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 import yaml
+from markupsafe import escape
 
 from autograder.data import problem1
+from autograder.gradebook import open_gradebook
+from autograder.manual.review import SUGGESTIONS_CSV, read_answers
+from autograder.manual.scores import manual_questions
 
 from conftest import PROJECT_ROOT
 
@@ -39,8 +46,23 @@ BROWSER_ARGS = [
 ]
 HOSTILE_NAME = "x<img src=y onerror=window.__xss=1>"
 MARK = "window.__xss=1"
+
+
+def _png(side: int = 80) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (40, 120, 200)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 HOSTILE_CELLS = [
-    nbformat.v4.new_markdown_cell(f"# 2.1\n<script>{MARK}</script> [click](javascript:{MARK})"),
+    nbformat.v4.new_markdown_cell(
+        f"# 2.1\n<script>{MARK}</script> [click](javascript:{MARK}) ![x](javascript:{MARK}) "
+        f"<img src=x onerror={MARK}> $\\text{{<script>{MARK}</script>}}$ $\\href{{javascript:{MARK}}}{{y}}$ "
+        f"$$h^* = \\left(\\frac{{c_2 p}}{{4 c_1 n}}\\right)^{{1/(p+4)}}$$\n\n![my <b>plot</b>](attachment:plot.png)",
+        attachments={"plot.png": {"image/png": _png()}},
+    ),
     nbformat.v4.new_code_cell(
         "from IPython.display import HTML, display\n"
         f"display(HTML('<img src=z onerror=\"{MARK}\"><script>{MARK}</script>'))\n"
@@ -100,7 +122,13 @@ def _open(browser, path: Path, shot: Path) -> dict:
             links: [...document.querySelectorAll('a[href]')].map(a => a.href),
             ids: [...document.querySelectorAll('[id]')].map(e => e.id),
             images: [...document.images].map(i => [i.naturalWidth, i.naturalHeight, i.complete]),
-            questions: [...document.querySelectorAll('section[data-question]')].map(s => [s.dataset.question, s.dataset.points, s.dataset.manual]),
+            questions: [...document.querySelectorAll('section[data-question]')].map(s => [s.dataset.question, s.dataset.points, s.dataset.manual, s.dataset.graded]),
+            answers: [...document.querySelectorAll('section[data-submission]')].map(s => ({
+                name: s.dataset.submission, method: s.dataset.method, state: s.dataset.state, score: s.dataset.score,
+                text: s.innerText,
+                verdicts: [...s.querySelectorAll('tr[data-verdict]')].map(r => [r.dataset.formula, r.dataset.verdict]),
+                math: [...s.querySelectorAll('math')].map(m => m.getBoundingClientRect().width),
+            })),
         })"""
     )
     page.screenshot(path=str(shot), full_page=True)
@@ -145,7 +173,7 @@ def test_the_example_pages_are_sound_and_show_the_csvs_points(graded_examples, b
         seen = _open(browser, page, tmp_path / f"{name}.png")
         _assert_sound(seen, page, id_cache)
         row = rows[f"{name}.zip"] if f"{name}.zip" in rows else rows[f"{name}.ipynb"]
-        shown = {q: float(points) for q, points, manual in seen["questions"] if manual == "false"}
+        shown = {q: float(points) for q, points, manual, _ in seen["questions"] if manual == "false"}
         assert shown == {q: float(row[q]) for q in shown} and len(shown) == 13
         assert len(seen["images"]) >= 3, "the notebook's figures and the reference's are on the page"
     seen = _open(browser, out / "report.html", tmp_path / "report.png")
@@ -154,7 +182,7 @@ def test_the_example_pages_are_sound_and_show_the_csvs_points(graded_examples, b
 
 
 def test_hostile_content_never_runs_or_becomes_markup(hostile, browser, id_cache, tmp_path):
-    (folder,) = [p for p in hostile.iterdir() if p.is_dir()]
+    (folder,) = [p for p in hostile.iterdir() if p.is_dir() and p.name != "manual"]
     assert folder.name == HOSTILE_NAME
     statuses = list(csv.DictReader(open(hostile / "final_grades.csv")))[1]["grading_status"]
     assert "the grader failed" not in statuses, statuses
@@ -164,6 +192,91 @@ def test_hostile_content_never_runs_or_becomes_markup(hostile, browser, id_cache
     feedback = (folder / "feedback.html").read_text()
     assert "RuntimeError: &lt;script&gt;window.__xss=1&lt;/script&gt;" in feedback, "the error text, escaped"
     assert "got &#39;&lt;script&gt;window.__xss=1&lt;/script&gt;&#39;" in feedback, "the answer quoted, escaped"
-    for page in (folder / "feedback.html", hostile / "report.html"):
+    for page in (folder / "feedback.html", hostile / "report.html", hostile / "manual" / "index.html"):
         seen = _open(browser, page, tmp_path / f"{page.stem}.png")
         _assert_sound(seen, page, id_cache)
+    page = hostile / "manual" / "q2_1_derive.html"
+    seen = _open(browser, page, tmp_path / "manual.png")
+    _assert_sound(seen, page, id_cache)
+    (answer,) = seen["answers"]
+    assert answer["name"] == HOSTILE_NAME and answer["method"] == "heading"
+    assert f"<script>{MARK}</script>" in answer["text"] and f"<img src=x onerror={MARK}>" in answer["text"]
+    assert ["q2_1_derive.h_star", "matches"] in answer["verdicts"] and len(answer["math"]) >= 3
+    assert [80, 80, True] in seen["images"], "the attached image, re-encoded"
+
+
+def test_an_imported_score_and_comment_reach_the_feedback_and_manual_pages(hostile, browser, id_cache, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(hostile, out)
+    comment = f"Good; but <img src=q onerror={MARK}> [see](javascript:{MARK})"
+    scores = tmp_path / "scores.csv"
+    with open(scores, "w", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["submission", "question", "points_possible", "suggestion", "score", "comment"],
+                [HOSTILE_NAME, "q2_1_derive", "2", "", "1.5", comment],
+            ]
+        )
+    command = [sys.executable, "-m", "autograder.cli", "--config", str(hostile.parent / "grading.yml")]
+    done = subprocess.run(
+        [*command, "gradebook", "import-manual", str(out), str(scores), "--grader", "ta-<b>"],
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    feedback = out / HOSTILE_NAME / "feedback.html"
+    seen = _open(browser, feedback, tmp_path / "feedback.png")
+    _assert_sound(seen, feedback, id_cache)
+    graded = {q: score for q, _, manual, score in seen["questions"] if manual == "true"}
+    assert graded["q2_1_derive"] == "1.5" and graded["q3_1_derive"] == "", "the scored question only"
+    assert str(escape(comment)) in feedback.read_text(), "the comment, as text"
+    page = out / "manual" / "q2_1_derive.html"
+    seen = _open(browser, page, tmp_path / "manual.png")
+    _assert_sound(seen, page, id_cache)
+    (answer,) = seen["answers"]
+    assert answer["score"] == "1.5" and comment in answer["text"] and "ta-<b>" in answer["text"]
+
+
+def _words(text: str) -> list[str]:
+    """The plain words of an answer's source (not LaTeX commands): what its rendering must show."""
+    return re.findall(r"(?<![\\\w])[A-Za-z]{5,}", text)
+
+
+def test_the_manual_pages_show_every_answer_and_its_suggested_verdicts(graded_examples, browser, id_cache, tmp_path):
+    config, out = graded_examples
+    gradebook = open_gradebook(out)
+    try:
+        stored = gradebook.load()
+    finally:
+        gradebook.close()
+    answers = {name: read_answers(config, out, s) for name, s in stored.items()}
+    suggested = list(csv.DictReader(open(out / SUGGESTIONS_CSV)))
+    questions = manual_questions(config)
+    seen = _open(browser, out / "manual" / "index.html", tmp_path / "index.png")
+    _assert_sound(seen, out / "manual" / "index.html", id_cache)
+    assert {Path(urlparse(link).path).name for link in seen["links"]} >= {f"{q}.html" for q in questions}
+    verdicts = 0
+    for q in questions:
+        page = out / "manual" / f"{q}.html"
+        seen = _open(browser, page, tmp_path / f"{q}.png")
+        _assert_sound(seen, page, id_cache)
+        shown = {a["name"]: a for a in seen["answers"]}
+        assert set(shown) == set(stored), "a section per submission"
+        for name in stored:
+            answer, section = answers[name][q], shown[name]
+            state = "not found" if answer.method == "none" else "blank" if answer.blank else "answered"
+            assert (section["method"], section["state"]) == (answer.method, state), (name, q)
+            words = _words(answer.text)
+            missing = [w for w in words if w not in section["text"]]
+            assert len(missing) <= 0.05 * len(words), f"{name} {q}: the answer's words {missing[:8]} are not shown"
+            expected = [
+                [f"{q}.{r['formula']}", r["verdict"]]
+                for r in suggested
+                if (r["submission"], r["question"]) == (name, q) and (r["verdict"] != "absent" or state == "answered")
+            ]
+            assert section["verdicts"] == expected, (name, q)
+            verdicts += len(expected)
+            assert all(width > 0 for width in section["math"]), "the browser lays the MathML out"
+    assert verdicts >= 3 * len(stored), "the formula questions show their verdicts"
