@@ -35,6 +35,7 @@ PROJECT_DIR = "assn1"  # inside the zip; /autograder/source/assn1 on Gradescope
 DISTRIBUTION = "assn1"  # pyproject's project name: its dependencies are the grading environment's
 # Installed on the grading machine with otter itself (its environment.yml), so not listed again.
 OTTER_PROVIDES = frozenset({"otter-grader", "nbformat", "nbclient", "ipykernel", "pytest"})
+BUILD_TOOLS = frozenset({"uv"})  # builds the student environment here; nothing on the grading machine uses it
 GRADING_PLATFORM = {"sys_platform": "linux", "platform_machine": "x86_64"}  # Gradescope's image
 SETUP_DATA = """\
 #!/usr/bin/env bash
@@ -66,11 +67,13 @@ class BundleError(Assn1Error):
     """otter generate failed, or a file the bundle needs is missing."""
 
 
-def grading_requirements() -> list[str]:
-    """This project's dependencies as Gradescope's Linux x86-64 image needs them, less otter's own.
+def grading_requirements(marker_env: dict[str, str] | None = None) -> list[str]:
+    """This project's dependencies as Gradescope's Linux x86-64 image (or the platform `marker_env`
+    describes) needs them, less otter's own and the build tools.
 
     Read from the installed package's metadata, so pyproject.toml stays the one list.
     """
+    marker_env = marker_env or GRADING_PLATFORM
     try:
         declared = importlib.metadata.requires(DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:
@@ -80,9 +83,9 @@ def grading_requirements() -> list[str]:
     needed = []
     for text in declared:
         requirement = Requirement(text)
-        if canonicalize_name(requirement.name) in OTTER_PROVIDES:
+        if canonicalize_name(requirement.name) in OTTER_PROVIDES | BUILD_TOOLS:
             continue
-        if requirement.marker is not None and not requirement.marker.evaluate({**GRADING_PLATFORM, "extra": ""}):
+        if requirement.marker is not None and not requirement.marker.evaluate({**marker_env, "extra": ""}):
             continue
         requirement.marker = None
         needed.append(str(requirement))
