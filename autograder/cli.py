@@ -220,7 +220,7 @@ def _env_show(args: argparse.Namespace, config: Config) -> int:
 
     installed = environment.inspect(config)
     print("\n".join(environment.show(config, installed)))
-    return 1 if environment.differences(config, installed) else 0
+    return 1 if environment.problems(config, installed) else 0
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:

@@ -189,9 +189,15 @@ def differences(config: Config, installed: Installed | None) -> list[str]:
             out.append(f"{name} missing, {version} declared")
         elif have != version:
             out.append(f"{name} {have} installed, {version} declared")
-    if not installed.stamp and not out:
-        out.append("its build did not finish")
     return out
+
+
+def problems(config: Config, installed: Installed | None) -> list[str]:
+    """Why `assn1 grade` would refuse this environment: its versions differ, or its build did not finish."""
+    found = differences(config, installed)
+    if not found and not installed.stamp:
+        found.append("its build did not finish")
+    return found
 
 
 def require(config: Config) -> Installed:
@@ -203,11 +209,11 @@ def require(config: Config) -> Installed:
             f"the student environment of {config.path.name} (`environment`) is not built in {where}; "
             "run `assn1 env create` first."
         )
-    problems = differences(config, installed)
-    if problems:
+    found = problems(config, installed)
+    if found:
         raise StudentEnvironmentError(
             f"the student environment in {where} does not match {config.path.name}'s `environment` "
-            f"({'; '.join(problems)}); run `assn1 env create`."
+            f"({'; '.join(found)}); run `assn1 env create`."
         )
     return installed
 
@@ -255,11 +261,20 @@ def create(config: Config, python: str | None = None, log: Callable[[str], None]
     env_dir = declared.dir
     digest = fingerprint(config)
     current = inspect(config)
+    chosen = note = None
     if current is not None and current.stamp.get("fingerprint") == digest and not differences(config, current):
-        given = _probe(python) if python else None
-        if given is None or given.path == current.stamp.get("interpreter"):
+        if python:  # kept unless another interpreter is asked for
+            chosen, note = find_interpreter(declared.python, python)
+            if chosen.path == current.stamp.get("interpreter"):
+                return current, False
+        elif current.python_minor == declared.python:
             return current, False
-    chosen, note = find_interpreter(declared.python, python)
+        else:  # kept unless the declared Python has appeared on this machine since
+            chosen, note = find_interpreter(declared.python)
+            if chosen.minor != declared.python:
+                return current, False
+    if chosen is None:
+        chosen, note = find_interpreter(declared.python, python)
     if note:
         log(f"note: {note}")
     _clear(env_dir)
@@ -278,11 +293,10 @@ def create(config: Config, python: str | None = None, log: Callable[[str], None]
         [uv, "pip", "freeze", "--python", str(interpreter(env_dir))], capture_output=True, text=True, env=run_env
     ).stdout.splitlines()
     built = inspect(config)
-    problems = differences(config, built)
-    if built is None or [p for p in problems if p != "its build did not finish"]:
+    if built is None or differences(config, built):
         raise StudentEnvironmentError(
             f"the student environment in {_show(env_dir)} was built but does not match `environment`: "
-            f"{'; '.join(problems)}."
+            f"{'; '.join(differences(config, built))}."
         )
     stamp = {
         "name": declared.name,
@@ -303,7 +317,7 @@ def show(config: Config, installed: Installed | None) -> list[str]:
     declared = config.environment
     rows = [("python", declared.python, installed.python_version if installed else "-", "")]
     if installed and installed.python_minor != declared.python:
-        rows[0] = (*rows[0][:3], "differs: students had this Python; see the note below")
+        rows[0] = (*rows[0][:3], "DIFFERS (the closest Python here; see below)")
     for name, version in declared.packages.items():
         have = installed.versions.get(name) if installed else None
         dist = installed.distributions.get(name, name) if installed else name
@@ -312,14 +326,14 @@ def show(config: Config, installed: Installed | None) -> list[str]:
         rows.append((name, version, shown if installed else "-", mark))
     width = [max(len(r[i]) for r in rows + [("package", "declared", "installed", "")]) for i in range(3)]
     lines = [f"student environment {declared.name}: {_show(declared.dir)} (grading.yml `environment`)"]
-    lines.append(f"  {'package'.ljust(width[0])}  {'declared'.ljust(width[1])}  {'installed'.ljust(width[2])}")
+    lines.append(f"  {'package'.ljust(width[0])}  {'declared'.ljust(width[1])}  installed")
     for row in rows:
         lines.append(
             f"  {row[0].ljust(width[0])}  {row[1].ljust(width[1])}  {row[2].ljust(width[2])}  {row[3]}".rstrip()
         )
-    problems = differences(config, installed)
-    if problems:
-        lines.append(f"does not match the declaration ({'; '.join(problems)}): run `assn1 env create`.")
+    found = problems(config, installed)
+    if found:
+        lines.append(f"does not match the declaration ({'; '.join(found)}): run `assn1 env create`.")
         return lines
     if installed.python_minor != declared.python:
         lines.append(
