@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
-from autograder import evidence, execution, isolated, probing, sandbox
+from autograder import drift, environment, evidence, execution, isolated, probing, sandbox
 from autograder.build import ship_package
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config, Limits, load_config
@@ -49,7 +49,8 @@ def grade_batch(
     config: Config, submissions: list[Submission], options: GradeOptions, jobs: int = 1, progress: bool = True
 ) -> list[SubmissionResult]:
     """Grade every submission (in `jobs` worker processes) and return results in input order."""
-    isolation = sandbox.choose_isolation(options.isolation)
+    kernel = environment.require(config)  # student code runs with the declared versions, or not at all
+    isolation = sandbox.choose_isolation(options.isolation, str(kernel.python), kernel.paths)
     bundle = build_bundle(config, include_hidden=options.include_hidden)
     keys, problems = prepare_keys(bundle["keys"])
     for problem in problems:
@@ -61,7 +62,7 @@ def grade_batch(
         shipped = workspace / "shipped"
         ship_package(shipped / "autograder", {"configs": {}, "keys": {}})
         _readable(shipped)
-        tasks = [(options, bundle, isolation, str(workspace), s) for s in submissions]
+        tasks = [(options, bundle, isolation, kernel, str(workspace), s) for s in submissions]
         results: dict[str, SubmissionResult] = {}
         bar = tqdm(total=len(tasks), desc="grading", unit="nb", disable=None if progress else True)
         if jobs <= 1:
@@ -83,11 +84,11 @@ def grade_batch(
 
 
 def _grade_task(task: tuple) -> SubmissionResult:
-    options, bundle, isolation, workspace, submission = task
+    options, bundle, isolation, kernel, workspace, submission = task
     config = load_config(options.config_path)
     started = time.monotonic()
     try:
-        return grade_one(config, submission, options, bundle, isolation, Path(workspace))
+        return grade_one(config, submission, options, bundle, isolation, Path(workspace), kernel)
     except Exception as exc:  # noqa: BLE001 - the grader's own failure: the batch carries on, the row says why
         fault = Concern("grader", f"the grader failed on this submission: {type(exc).__name__}: {str(exc)[:200]}")
         return _ungraded(config, submission, isolation, started, concerns=(fault,))
@@ -100,8 +101,10 @@ def grade_one(
     bundle: dict,
     isolation: sandbox.Isolation,
     workspace: Path,
+    kernel: environment.Installed,
 ) -> SubmissionResult:
-    """Grade one submission; write its executed notebook into the output folder."""
+    """Grade one submission, its code in the student environment `kernel`; write its executed notebook
+    into the output folder."""
     started = time.monotonic()
     home = workspace / submission.name
     scratch, connection_dir, kept = home / "work", home / "conn", home / "files"
@@ -121,13 +124,15 @@ def grade_one(
         connection_dir=connection_dir,
         shipped=workspace / "shipped",
         hidden=_hidden_paths(config, options, submission),
-        visible=sandbox.python_paths(),
+        visible=sandbox.python_paths(kernel.paths),
     )
     seed = submission_seed(config, submission.name)
     limits = config.limits
     notebook_timeout_s = options.notebook_timeout_s or limits.notebook_timeout_s
     with sandbox.process_cap(submission.name, limits.max_processes) as cgroup:
-        run = _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s)
+        run = _execute(
+            nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s, str(kernel.python)
+        )
     measured = measure_files(kept, keys, check_ids, _file_runner(config, isolation, box, kept, seed))
     printed = evidence.saved_outputs(nb, {name for i in check_ids for name in ITEMS[i].saved_output})
     labels = {
@@ -151,8 +156,8 @@ def grade_one(
         isolation.level,
         time.monotonic() - started,
         score_questions(config, results),
-        concerns=_run_concerns(run, limits, notebook_timeout_s),
-        notes=_notes(run, isolation, cgroup is not None),
+        concerns=_run_concerns(run, limits, notebook_timeout_s) + _drift_concerns(run, kernel),
+        notes=(*_notes(run, isolation, cgroup is not None), kernel.note(config.environment)),
     )
 
 
@@ -179,19 +184,22 @@ def _probed(run: execution.Execution, check_id: str):
     return Unobserved("the notebook did not finish", "limit")
 
 
-def _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s) -> execution.Execution:
+def _execute(
+    nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s, python
+) -> execution.Execution:
     token = secrets.token_hex(16)  # figure messages from anything but the setup code lack it
     spec = execution.RunSpec(
         prefix=sandbox.kernel_prefix(isolation, limits, box, cgroup),
         scratch=box.scratch,
         connection_dir=box.connection_dir,
-        env=execution.kernel_env(box.scratch, box.shipped, seed),
+        env=execution.kernel_env(box.scratch, box.shipped, seed, python),
         setup_code=probing.setup_code(seed, token),
         probe_code={i: probing.probe_code(i, keys[i], str(box.shipped)) for i in check_ids if not ITEMS[i].engine_only},
         cell_timeout_s=limits.cell_timeout_s,
         notebook_timeout_s=notebook_timeout_s,
         probe_timeout_s=limits.probe_budget_s + 10,
         figure_token=token,
+        python=python,
     )
     return execution.run(execution.prepare(nb), spec)
 
@@ -243,6 +251,22 @@ def _run_concerns(run: execution.Execution, limits: Limits, notebook_timeout_s: 
                 f"the notebook reached its time limit ({notebook_timeout_s:g} s, limits.notebook_timeout_s){rest}",
             )
         )
+    return tuple(concerns)
+
+
+def _drift_concerns(run: execution.Execution, kernel: environment.Installed) -> tuple[Concern, ...]:
+    """Cells whose error looks like an API change in a declared library (`drift.detect`): a concern each,
+    with the error, the library and its version in the student environment; the score stands."""
+    names = drift.notebook_names(c.source for c in run.notebook.cells if c.cell_type == "code")
+    libraries = kernel.libraries()
+    concerns = []
+    for cell in run.cells:
+        if cell.status != "error":
+            continue
+        ename, _, evalue = cell.detail.partition(": ")
+        found = drift.detect(ename, evalue, cell.traceback, libraries, names)
+        if found:
+            concerns.append(Concern("drift", drift.describe(found, cell.index + 1)))
     return tuple(concerns)
 
 
