@@ -78,7 +78,9 @@ def test_a_keyword_rejected_inside_a_library_wrapper_is_drift_in_that_library():
     found = _flag(
         "TypeError",
         "read_csv() got an unexpected keyword argument 'error_bad_lines'",
-        _cell("df = pd.read_csv('x.csv', error_bad_lines=False)", ("pandas/util/_decorators.py", "return func(*a, **k)")),
+        _cell(
+            "df = pd.read_csv('x.csv', error_bad_lines=False)", ("pandas/util/_decorators.py", "return func(*a, **k)")
+        ),
     )
     assert (found.library, found.version) == ("pandas", "2.2.3")
 
@@ -121,7 +123,9 @@ def test_a_name_no_longer_importable_is_drift():
 
 
 def test_a_removed_submodule_is_drift_but_a_package_not_installed_is_not():
-    gone = _flag("ModuleNotFoundError", "No module named 'sklearn.externals.joblib'", _cell("import sklearn.externals.joblib"))
+    gone = _flag(
+        "ModuleNotFoundError", "No module named 'sklearn.externals.joblib'", _cell("import sklearn.externals.joblib")
+    )
     assert gone.library == "scikit-learn"
     assert _flag("ModuleNotFoundError", "No module named 'seaborn'", _cell("import seaborn as sns")) is None
 
@@ -153,7 +157,9 @@ def test_a_deprecation_turned_error_inside_a_library_is_drift():
         (
             "TypeError",
             "risk_bound() takes 4 positional arguments but 5 were given",
-            _cell("optimize.minimize(risk_bound, x0, args=(1, 2, 3, 4))", ("scipy/optimize/_optimize.py", "fun(x, *args)")),
+            _cell(
+                "optimize.minimize(risk_bound, x0, args=(1, 2, 3, 4))", ("scipy/optimize/_optimize.py", "fun(x, *args)")
+            ),
         ),
         ("AttributeError", "'numpy.ndarray' object has no attribute 'append'", _cell("errors.append(e)")),
         (
@@ -183,7 +189,12 @@ def test_the_students_own_errors_are_not_drift(ename, evalue, traceback):
 
 
 def test_an_error_no_declared_library_explains_is_not_drift():
-    assert detect("AttributeError", "module 'seaborn' has no attribute 'histplot'", _cell("sns.histplot(x)"), LIBRARIES, {}) is None
+    assert (
+        detect(
+            "AttributeError", "module 'seaborn' has no attribute 'histplot'", _cell("sns.histplot(x)"), LIBRARIES, {}
+        )
+        is None
+    )
 
 
 def test_notebook_names_reads_imports_and_definitions_and_skips_magics():
