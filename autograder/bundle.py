@@ -10,6 +10,9 @@ otter_config.json, tests/, files/). Its test files call the same checks as `assn
   of images never travel in the zip; the script is idempotent (verified files are kept).
 
 Problem 1's data file is small and travels in files/data/, exactly the file the keys were made from.
+environment.yml is the student environment (grading.yml `environment`): the students' Python and
+their pinned library versions, then this project's other requirements (`environment.requirements`),
+the list `assn1 env create` installs for `assn1 grade`'s kernels.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from autograder.config import Config
+from autograder.environment import requirements
 from autograder.errors import Assn1Error
 
 PACKAGE = Path(__file__).resolve().parent
@@ -103,7 +107,10 @@ def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
             if not source.is_file():
                 raise BundleError(f"{source} is missing; run `assn1 data generate` (or fetch) before `assn1 build`.")
             shutil.copyfile(source, stage / "data" / name)
-        (stage / "requirements.txt").write_text("\n".join(grading_requirements()) + "\n", encoding="utf-8")
+        # The student environment's pins and Python (grading.yml `environment`): otter runs students' code,
+        # and the checks beside it, with the versions `assn1 grade` gives its kernels.
+        listed = requirements(config, GRADING_PLATFORM)
+        (stage / "requirements.txt").write_text("\n".join(listed) + "\n", encoding="utf-8")
         # Public checks: a visible "Public Tests" summary. Each question's full results (hidden checks
         # included) appear once grades are published (visibility after_published).
         otter_config = {"lang": "python", "show_hidden": True, "force_public_test_summary": True}
@@ -112,7 +119,7 @@ def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
         command = [
             *[sys.executable, "-m", "otter", "generate", "-t", str(autograder_dir / "tests")],
             *["-o", str(generated), "-r", "requirements.txt", "-c", "otter_config.json"],
-            *["--python-version", f"{sys.version_info.major}.{sys.version_info.minor}", "autograder", "data"],
+            *["--python-version", config.environment.python, "autograder", "data"],
         ]
         result = subprocess.run(command, cwd=stage, capture_output=True, text=True)
         if result.returncode != 0:

@@ -4,8 +4,9 @@ Gradescope unpacks the zip into /autograder/source, runs setup.sh once when the 
 then per submission unpacks the upload into /autograder/submission and runs run_autograder, which
 writes /autograder/results/results.json. Here the same tree is laid out under a temporary folder
 (ASSN1_AUTOGRADER_DIR tells the checks where it is, in place of /autograder). setup.sh's first part
-installs Miniforge and otter's environment from the internet; this machine's own environment
-stands in for it, and only the data part (assn1/setup_data.sh) runs, once per rehearsal.
+installs Miniforge and otter's environment from the internet; the student environment built by
+`assn1 env create` stands in for it (the same pins, Python and requirements as the zip's
+environment.yml), and only the data part (assn1/setup_data.sh) runs, once per rehearsal.
 """
 
 from __future__ import annotations
@@ -36,15 +37,16 @@ class Rehearsed:
     seconds: float
 
 
-def set_up(zip_path: Path, root: Path) -> Path:
-    """Unpack the zip into root/autograder/source and run its data step; return root/autograder."""
+def set_up(zip_path: Path, root: Path, python: str = sys.executable) -> Path:
+    """Unpack the zip into root/autograder/source and run its data step with `python` (otter's
+    environment's interpreter); return root/autograder."""
     autograder_dir = root / "autograder"
     source = autograder_dir / "source"
     source.mkdir(parents=True)
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(source)
     script = source / "assn1" / "setup_data.sh"
-    env = {**os.environ, "PYTHON": sys.executable}
+    env = {**os.environ, "PYTHON": python}
     done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -52,8 +54,11 @@ def set_up(zip_path: Path, root: Path) -> Path:
     return autograder_dir
 
 
-def run_one(autograder_dir: Path, submission: Submission, timeout_s: float = 1800) -> Rehearsed:
-    """Run run_autograder on one submission in the tree made by `set_up`."""
+def run_one(
+    autograder_dir: Path, submission: Submission, timeout_s: float = 1800, python: str = sys.executable
+) -> Rehearsed:
+    """Run run_autograder on one submission in the tree made by `set_up`, with `python` as otter's
+    environment's interpreter: otter, the notebook's kernel and the checks all run on it."""
     import time
 
     for folder in ("submission", "results"):
@@ -62,32 +67,35 @@ def run_one(autograder_dir: Path, submission: Submission, timeout_s: float = 180
     unpack(submission, autograder_dir / "submission")
     (autograder_dir / "submission_metadata.json").write_text("{}\n", encoding="utf-8")
     check_log = autograder_dir / "results" / "assn1_checks.jsonl"
-    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(autograder_dir), "ASSN1_CHECK_LOG": str(check_log)}
+    env = {**activated(python), "ASSN1_AUTOGRADER_DIR": str(autograder_dir), "ASSN1_CHECK_LOG": str(check_log)}
     code = "import sys; from otter.run.run_autograder import main; main(sys.argv[1])"
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-c", code, str(autograder_dir)], env=env, capture_output=True, text=True, timeout=timeout_s
+        [python, "-c", code, str(autograder_dir)], env=env, capture_output=True, text=True, timeout=timeout_s
     )
     results = autograder_dir / "results" / "results.json"
     if not results.exists():
         raise RehearsalError(f"{submission.name}: run_autograder wrote no results.json")
     seconds = time.monotonic() - started
-    finish = [sys.executable, "-m", "autograder.otter_results", str(results), "--checks", str(check_log)]
+    finish = [python, "-m", "autograder.otter_results", str(results), "--checks", str(check_log)]
     finish += ["--seconds", f"{seconds:.2f}"]
     subprocess.run(finish, env={**env, "PYTHONPATH": str(autograder_dir / "source" / "assn1")}, check=True)
     return Rehearsed(submission.name, json.loads(results.read_text(encoding="utf-8")), seconds)
 
 
-def rehearse(zip_path: Path, submissions: list[Submission], out_dir: Path, jobs: int = 1) -> list[Rehearsed]:
+def rehearse(
+    zip_path: Path, submissions: list[Submission], out_dir: Path, jobs: int = 1, python: str = sys.executable
+) -> list[Rehearsed]:
     """Run every submission as Gradescope would, `jobs` at a time (each in its own /autograder tree, set up
-    once); copy each results.json to out_dir/<name>/results.json and return the results in input order."""
+    once), on `python` (the student environment's interpreter stands in for otter's environment); copy
+    each results.json to out_dir/<name>/results.json and return the results in input order."""
     jobs = max(1, min(jobs, len(submissions)))
     with tempfile.TemporaryDirectory(prefix="assn1-gradescope-") as tmp:
-        trees = [set_up(zip_path, Path(tmp) / f"machine{i}") for i in range(jobs)]
+        trees = [set_up(zip_path, Path(tmp) / f"machine{i}", python) for i in range(jobs)]
         queues = [submissions[i::jobs] for i in range(jobs)]
 
         def work(i: int) -> list[Rehearsed]:
-            return [run_one(trees[i], s) for s in queues[i]]
+            return [run_one(trees[i], s, python=python) for s in queues[i]]
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             finished = {r.name: r for batch in pool.map(work, range(jobs)) for r in batch}
@@ -96,6 +104,15 @@ def rehearse(zip_path: Path, submissions: list[Submission], out_dir: Path, jobs:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(result.results, indent=1) + "\n", encoding="utf-8")
     return [finished[s.name] for s in submissions]
+
+
+def activated(python: str) -> dict[str, str]:
+    """This process's environment with `python`'s folder first on PATH, as `mamba activate` leaves it, so
+    what otter starts by name (the notebook's kernel, `python`) is that environment's."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(python).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONPATH", None)  # otter's environment has only its own packages
+    return env
 
 
 def question_scores(results: dict) -> dict[str, float]:

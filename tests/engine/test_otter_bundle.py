@@ -14,10 +14,11 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from autograder import environment as student_env
 from autograder.build import build
-from autograder.bundle import GRADING_PLATFORM, OTTER_PROVIDES
+from autograder.bundle import BUILD_TOOLS, GRADING_PLATFORM, OTTER_PROVIDES
 from autograder.otter_results import complete, read_log
-from autograder.rehearsal import question_scores, rehearse
+from autograder.rehearsal import activated, question_scores, rehearse
 from autograder.submissions import find_submissions
 from autograder.suite import ITEMS
 
@@ -41,7 +42,8 @@ def rehearsed(bundle, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
     out = tmp_path_factory.mktemp("gradescope")
     submissions = [s for s in find_submissions([EXAMPLES]) if s.name != FULL]
-    return {r.name: r.results for r in rehearse(zip_path, submissions, out, jobs=2)}
+    python = str(student_env.require(bundle[0]).python)  # otter's environment: the same pins
+    return {r.name: r.results for r in rehearse(zip_path, submissions, out, jobs=2, python=python)}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +59,9 @@ def otter_run_full(bundle, tmp_path_factory):
     config, zip_path = bundle
     out = tmp_path_factory.mktemp("otter-run")
     log = out / "assn1_checks.jsonl"
-    command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(EXAMPLES / f"{FULL}.zip")]
-    env = {**os.environ, "ASSN1_CHECK_LOG": str(log)}
+    python = str(student_env.require(config).python)  # otter's environment: the student environment's pins
+    command = [python, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), str(EXAMPLES / f"{FULL}.zip")]
+    env = {**activated(python), "ASSN1_CHECK_LOG": str(log)}
     subprocess.run(command, cwd=config.path.parent, check=True, capture_output=True, timeout=1800, env=env)
     return json.loads((out / "results.json").read_text()), read_log(log)
 
@@ -79,21 +82,43 @@ def test_zip_is_small_and_has_gradescopes_layout(bundle):
 
 
 def test_zip_installs_every_project_dependency_for_linux(bundle):
-    """environment.yml's pip list holds pyproject's dependencies for Linux (TensorFlow's CPU wheel), otter's aside."""
+    """environment.yml's pip list holds pyproject's dependencies for Linux (TensorFlow's CPU wheel), otter's
+    and the build tools aside, except those the student environment pins (ipykernel)."""
     tomllib = pytest.importorskip("tomllib", reason="pyproject.toml is read with Python 3.11's tomllib")
-    _, zip_path = bundle
+    config, zip_path = bundle
     with zipfile.ZipFile(zip_path) as archive:
         environment = yaml.safe_load(archive.read("environment.yml"))
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d)
     listed = {Requirement(line).name for line in pip}
+    pinned = set(config.environment.packages)
     for text in tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
         requirement = Requirement(text)
         for_linux = requirement.marker is None or requirement.marker.evaluate(GRADING_PLATFORM)
-        expected = for_linux and (requirement.name not in OTTER_PROVIDES or requirement.name == "otter-grader")
+        ours = requirement.name not in OTTER_PROVIDES | BUILD_TOOLS or requirement.name in pinned | {"otter-grader"}
+        expected = for_linux and ours
         assert (requirement.name in listed) == expected, (
             f"{requirement.name}: listed {not expected}, expected {expected}"
         )
     assert "tensorflow-cpu" in listed and "tensorflow" not in listed
+
+
+def test_zips_environment_is_the_declared_student_environment(bundle):
+    """Gradescope builds otter's environment with the students' Python and exactly the pinned versions:
+    the list `assn1 env create` installs, otter's own line aside (it adds its plugins there)."""
+    config, zip_path = bundle
+    with zipfile.ZipFile(zip_path) as archive:
+        environment = yaml.safe_load(archive.read("environment.yml"))
+    assert f"python={config.environment.python}" in environment["dependencies"]
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d)
+    assert [line for line in pip if not line.startswith("otter-grader")] == student_env.requirements(
+        config, GRADING_PLATFORM
+    )
+    versions = {Requirement(line).name: str(Requirement(line).specifier) for line in pip}
+    for name, version in config.environment.packages.items():
+        installed_as = student_env.CPU_BUILDS.get(name, name)
+        assert versions[installed_as] == f"=={version}", name
+    installs = student_env.install_list(config)
+    assert [line for line in installs if not line.startswith("otter-grader")] == pip[1:]
 
 
 def test_setup_data_step_is_idempotent(bundle, tmp_path):
