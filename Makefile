@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 		{ echo "assn1 needs Python >= 3.10; set PYTHON=/path/to/python3.x"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $@
 
 clean:

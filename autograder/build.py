@@ -38,6 +38,7 @@ SHIPPED = (
     "in_kernel.py",
     "isolated.py",
     "judging.py",
+    "misconceptions.py",
     "checks",
     "data",
     "probes",
@@ -46,7 +47,7 @@ SHIPPED = (
 GRADER_ONLY = ("simulation.py",)
 TEST_CELL = '''""" # BEGIN TEST CONFIG
 points: {points}
-hidden: {hidden}
+hidden: {hidden}{messages}
 """ # END TEST CONFIG
 def test_{name}(env):
     from autograder.in_kernel import require
@@ -140,18 +141,45 @@ def _test_cells(question: str | None, checks: dict) -> list[nbformat.NotebookNod
     if not mine:
         return []
     cells = [nbformat.v4.new_raw_cell("# BEGIN TESTS")]
+    public = [(i, c) for i, c in mine if not c.hidden]
+    share = _share_note(question, checks, public)
     for check_id, check in mine:
+        last_public = public and check_id == public[-1][0]
+        messages = (
+            f"\nsuccess_message: {json.dumps(share)}\nfailure_message: {json.dumps(share)}"
+            if share and last_public
+            else ""
+        )
         cells.append(
             nbformat.v4.new_code_cell(
                 TEST_CELL.format(
                     points=f"{check.points:g}",
                     hidden=str(check.hidden).lower(),
+                    messages=messages,
                     name=check_id.replace(".", "_"),
                     check_id=check_id,
                 )
             )
         )
     return [*cells, nbformat.v4.new_raw_cell("# END TESTS")]
+
+
+def _share_note(question: str, checks: dict, public: list) -> str:
+    """What `grader.check` adds under a question's public tests: how many of its points they check,
+    so a student whose public tests all pass knows what is still to be judged ("" when they check all)."""
+    ours = {i: c for i, c in checks.items() if i.split(".")[0] == question}
+    total, mine = sum(c.points for c in ours.values()), sum(c.points for _, c in public)
+    if not public or mine >= total:
+        return ""
+    how = (
+        "hidden tests and a check of the figures your notebook draws"
+        if any(ITEMS[i].engine_only for i in ours)
+        else "hidden tests"
+    )
+    return (
+        f"These public tests check {mine:g} of this question's {total:g} point{'s' * (total != 1)}; "
+        f"the rest ({total - mine:g}) is checked when your submission is graded ({how})."
+    )
 
 
 def ship_package(target: Path, bundle: dict, for_students: bool = False) -> None:

@@ -83,7 +83,59 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="confinement of student kernels (default: best available)",
     )
+    grade.add_argument(
+        "--regrade",
+        nargs="*",
+        metavar="NAME",
+        default=None,
+        help="grade again whatever the gradebook holds: these submissions, every submission for a question id, "
+        "or all when no name is given",
+    )
+    grade.add_argument(
+        "--fresh", action="store_true", help="start a new gradebook in OUT, keeping the old one as a backup"
+    )
+    grade.add_argument(
+        "--show-hidden", action="store_true", help="feedback pages show hidden checks too (the instructor's copy)"
+    )
     grade.set_defaults(run=_grade)
+
+    book = commands.add_parser("gradebook", help="what OUT/gradebook.sqlite holds, and exports of it").add_subparsers(
+        dest="gradebook_command", metavar="ACTION"
+    )
+    show = book.add_parser("show", help="list the stored submissions and what the next `grade` would do with each")
+    show.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    show.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="submissions to compare (default: the stored ones' sources)"
+    )
+    show.set_defaults(run=_gradebook_show)
+    export = book.add_parser("export", help="the grades for a learning-management system, matched through a roster")
+    export.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    export.add_argument("--format", choices=["gradescope", "canvas"], required=True)
+    export.add_argument("--roster", type=Path, required=True, help="CSV: submission,student_id[,name][,email]")
+    export.add_argument("--assignment", default=None, help="Canvas: the assignment column's header")
+    export.add_argument(
+        "-o", "--output", type=Path, default=None, help="file to write (default: OUT/<format>_grades.csv)"
+    )
+    export.set_defaults(run=_gradebook_export)
+    template = book.add_parser(
+        "manual-template", help="print a CSV for the graders: a row per submission and hand-graded question"
+    )
+    template.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    template.add_argument("--question", nargs="*", default=[], metavar="Q", help="only these hand-graded questions")
+    template.add_argument("-o", "--output", type=Path, default=None, help="write it to a file instead of printing it")
+    template.set_defaults(run=_gradebook_manual_template)
+    manual = book.add_parser(
+        "import-manual", help="store a filled manual template's scores and export final_grades.csv with them"
+    )
+    manual.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    manual.add_argument("file", type=Path, metavar="FILE", help="the filled CSV of `assn1 gradebook manual-template`")
+    manual.add_argument("--grader", default=None, help="who entered the scores (default: your user name)")
+    manual.set_defaults(run=_gradebook_import_manual)
+    suggest = book.add_parser(
+        "suggest", help="write OUT/manual_suggestions.csv: suggested verdicts for the formulas of 2.1, 2.2, 3.1"
+    )
+    suggest.add_argument("out", type=Path, metavar="OUT", help="the output folder of `assn1 grade`")
+    suggest.set_defaults(run=_gradebook_suggest)
 
     rehearse = commands.add_parser(
         "rehearse", help="run dist/autograder.zip on submissions as Gradescope would, in a local /autograder tree"
@@ -97,6 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run the public checks on your notebook and print a table")
     check.add_argument("notebook", type=Path, help="your notebook (.ipynb) or submission zip")
     check.add_argument("--timeout", type=float, default=None, help="notebook time limit in seconds")
+    check.add_argument(
+        "--html",
+        type=Path,
+        nargs="?",
+        const=Path("feedback.html"),
+        default=None,
+        metavar="FILE",
+        help="also write your feedback page for the public checks (default FILE: feedback.html)",
+    )
     check.set_defaults(run=_check)
     return parser
 
@@ -238,23 +299,162 @@ def _build(args: argparse.Namespace, config: Config) -> int:
 
 
 def _grade(args: argparse.Namespace, config: Config) -> int:
-    from autograder.grading import GradeOptions, grade_batch
-    from autograder.reports import write_gradebook, write_results
+    import signal
+
+    from autograder.batch import GradeOptions, run_batch
+    from autograder.gradebook import open_gradebook
+    from autograder.pages.write import write_pages
+    from autograder.reports import export_all
     from autograder.submissions import find_submissions
 
     submissions = find_submissions(args.paths)
     if not submissions:
         print("assn1: error: no notebooks or zips found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 1
+    regrade = None if args.regrade is None else set(args.regrade)
+    questions = {q for p in config.problems.values() for q in p.questions}
+    unknown = sorted((regrade or set()) - questions - {s.name for s in submissions})
+    if unknown:
+        raise Assn1Error(f"--regrade {unknown[0]}: neither a submission given here nor a question of {config.path}.")
     args.out.mkdir(parents=True, exist_ok=True)
     options = GradeOptions(config.path, args.out.resolve(), True, args.isolation, args.timeout)
+    gradebook = open_gradebook(args.out, fresh=args.fresh)
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped batch keeps what finished, like Ctrl-C
     started = time.monotonic()
-    results = grade_batch(config, submissions, options, jobs=max(1, args.jobs))
-    for result in results:
-        write_results(result, args.out / result.name)
-    write_gradebook(results, args.out / "final_grades.csv")
-    print(summary(results, time.monotonic() - started, args.jobs, args.out / "final_grades.csv"))
-    return 1 if any(r.grader_fault for r in results) else 0
+    try:
+        outcome = run_batch(config, submissions, options, gradebook, jobs=max(1, args.jobs), regrade=regrade)
+        manual = _manual_table(gradebook)
+    except KeyboardInterrupt:
+        held = gradebook.load()
+        done = sum(s.name in held for s in submissions)
+        print(
+            f"assn1: interrupted: the gradebook keeps {done} of {len(submissions)} submission(s); run the same "
+            "command to grade the rest.",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        gradebook.close()
+    export_all(config, outcome.results, args.out, manual)
+    _manual_suggestions(config, args.out)
+    only = None if args.show_hidden else outcome.changed
+    write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started)
+    counts = outcome.counts
+    print(
+        f"kept {counts['keep']}, rescored {counts['rescore']}, graded {counts['grade']} (gradebook {_show(args.out / 'gradebook.sqlite')})"
+    )
+    print(summary(outcome.results, time.monotonic() - started, args.jobs, args.out / "final_grades.csv"))
+    return 1 if any(r.grader_fault for r in outcome.results) else 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _gradebook_show(args: argparse.Namespace, config: Config) -> int:
+    from autograder.batch import decide
+    from autograder.fingerprint import fingerprint
+    from autograder.gradebook import NAME, open_gradebook
+    from autograder.keys import build_bundle
+    from autograder.sandbox import choose_isolation
+    from autograder.submissions import Submission, find_submissions
+
+    if not (args.out / NAME).is_file():
+        raise Assn1Error(f"{args.out / NAME} not found; `assn1 grade ... -o {args.out}` makes it.")
+    gradebook = open_gradebook(args.out)
+    try:
+        stored = gradebook.load()
+        subs = (
+            find_submissions(args.paths)
+            if args.paths
+            else [Submission(s.name, Path(s.source)) for s in stored.values()]
+        )
+        isolation = choose_isolation("auto").level
+        fp = fingerprint(config, build_bundle(config, include_hidden=True), isolation, gradebook.digest)
+        decisions = [d for d in decide([s for s in subs if s.path.is_file()], stored, fp, None)]
+    finally:
+        gradebook.close()
+    width = max([len(s.name) for s in stored.values()] + [10])
+    print(f"{args.out / NAME}: {len(stored)} submission(s)")
+    for d in decisions:
+        held = d.stored
+        score = f"{held.result(config).total:6.2f}" if held else "     -"
+        print(f"  {d.submission.name.ljust(width)}  {score}  next run: {d.action} ({d.why})")
+    for name in sorted(set(stored) - {d.submission.name for d in decisions}):
+        print(
+            f"  {name.ljust(width)}  {stored[name].result(config).total:6.2f}  next run: its file {stored[name].source} is gone"
+        )
+    return 0
+
+
+def _gradebook_export(args: argparse.Namespace, config: Config) -> int:
+    from autograder.gradebook import NAME, open_gradebook
+    from autograder.reports import export_lms
+
+    if not (args.out / NAME).is_file():
+        raise Assn1Error(f"{args.out / NAME} not found; `assn1 grade ... -o {args.out}` makes it.")
+    gradebook = open_gradebook(args.out)
+    try:
+        results = [s.result(config) for s in gradebook.load().values()]
+    finally:
+        gradebook.close()
+    target = args.output or args.out / f"{args.format}_grades.csv"
+    count = export_lms(results, args.roster, args.format, target, args.assignment or config.assignment.title)
+    print(f"wrote {_show(target)} ({count} students)")
+    return 0
+
+
+def _manual_table(gradebook) -> dict:
+    from autograder.manual.commands import manual_table
+
+    return manual_table(gradebook)
+
+
+def _manual_suggestions(config: Config, out: Path) -> None:
+    """manual_suggestions.csv after a batch; a failure here costs no grade, only this file."""
+    from autograder.manual.commands import suggestions_csv
+
+    try:
+        print(f"wrote {_show(suggestions_csv(config, out))} (suggested verdicts for the graders, not scores)")
+    except Exception as exc:  # noqa: BLE001 - the grades are written; this file can be made again
+        print(
+            f"assn1: warning: no manual_suggestions.csv ({exc}); run `assn1 gradebook suggest {out}`.", file=sys.stderr
+        )
+
+
+def _gradebook_manual_template(args: argparse.Namespace, config: Config) -> int:
+    from autograder.manual.commands import manual_template
+    from autograder.reports import write_text
+
+    text = manual_template(config, args.out, args.question)
+    if args.output:
+        write_text(text, args.output)
+        print(
+            f"wrote {_show(args.output)}: fill in score and comment, then `assn1 gradebook import-manual {args.out} {args.output}`"
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _gradebook_import_manual(args: argparse.Namespace, config: Config) -> int:
+    import getpass
+
+    from autograder.manual.commands import import_manual
+
+    done = import_manual(config, args.out, args.file, args.grader or getpass.getuser())
+    print(
+        f"imported {done.scores} score(s) for {done.submissions} submission(s) and {done.questions} question(s); "
+        f"wrote {_show(done.final_grades)}"
+    )
+    return 0
+
+
+def _gradebook_suggest(args: argparse.Namespace, config: Config) -> int:
+    from autograder.manual.commands import suggestions_csv
+
+    print(f"wrote {_show(suggestions_csv(config, args.out))} (suggested verdicts for the graders, not scores)")
+    return 0
 
 
 def summary(results: list, seconds: float, jobs: int, gradebook: Path) -> str:
@@ -293,15 +493,29 @@ def _check(args: argparse.Namespace, config: Config) -> int:
     import tempfile
 
     from autograder.grading import GradeOptions, grade_batch
-    from autograder.reports import table
+    from autograder.keys import configured_checks
+    from autograder.reports import table, write_text
     from autograder.results import Status
     from autograder.submissions import find_submissions
 
     with tempfile.TemporaryDirectory(prefix="assn1-check-") as out:
         options = GradeOptions(config.path, Path(out), False, "auto", args.timeout)
         (result,) = grade_batch(config, find_submissions([args.notebook]), options, progress=True)
-    print(table(result, show_hidden=False))
-    print("Public checks only: hidden checks test more inputs when your submission is graded.")
+        if args.html:
+            import nbformat
+
+            from autograder.pages.feedback import feedback_page
+            from autograder.pages.write import reference_figures
+
+            executed = nbformat.read(Path(out) / result.name / "executed.ipynb", as_version=4)
+            write_text(feedback_page(config, result, executed, reference_figures(config)), args.html)
+    hidden: dict[str, float] = {}
+    for check_id, check in configured_checks(config).items():
+        if check.hidden:
+            hidden[check_id.split(".")[0]] = hidden.get(check_id.split(".")[0], 0.0) + check.points
+    print(table(result, hidden))
+    if args.html:
+        print(f"wrote {_show(args.html)} (your feedback page: open it in a browser)")
     return 1 if result.grader_fault or result.status is Status.NOT_GRADED else 0
 
 

@@ -71,6 +71,10 @@ class Execution:
     seconds: float = 0.0
     startup_error: str = ""
     figures: dict[int, list[dict]] = field(default_factory=dict)  # cell index -> figures it displayed
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: kernel start, setup, cells, each probe
+
+    def timed(self, phase: str, since: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + time.monotonic() - since
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -125,8 +129,10 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
     position = 0
     try:
         while True:
+            t0 = time.monotonic()
             try:
                 await _start(client, prefix, scratch, env, connection_dir / f"run-{result.restarts}", spec.python)
+                result.timed("kernel start", t0)
             except Exception as exc:  # noqa: BLE001 - reported as the submission's status
                 log = connection_dir / "kernel.log"
                 tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
@@ -135,7 +141,10 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                 )
                 break
             try:
+                t0 = time.monotonic()
                 await _execute_code(client, setup_code, timeout=120)
+                result.timed("setup", t0)
+                cells_started = time.monotonic()
                 for index in replay:
                     await _execute_cell(client, nb, index, max(1.0, min(cell_timeout_s, deadline - time.monotonic())))
                     result.figures[index] = take_figures(nb.cells[index], spec.figure_token)
@@ -159,9 +168,12 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                         if status in ("ran", "error", "timeout"):
                             replay.append(position)
                     position += 1
+                result.timed("cells", cells_started)
                 for check_id, code in probe_code.items():
+                    t0 = time.monotonic()
                     text = await _execute_code(client, code, timeout=spec.probe_timeout_s)
                     result.probes[check_id] = _parse_result(text, spec.probe_timeout_s)
+                    result.timed(f"probe {check_id}", t0)
                 break
             except DeadKernelError as exc:
                 record = result.cells[position] if position < len(result.cells) else None

@@ -13,12 +13,13 @@ import multiprocessing
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -28,59 +29,96 @@ from autograder import drift, environment, evidence, execution, isolated, probin
 from autograder.build import ship_package
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config, Limits, load_config
-from autograder.judging import judge, measure_files, observation, prepare_keys, score_questions
+from autograder.judging import encode, judge, measure_files, observation, prepare_keys, score_questions
 from autograder.keys import build_bundle
+from autograder.options import GradeOptions
 from autograder.results import Concern, SubmissionResult, Unobserved
 from autograder.spans import question_label
 from autograder.submissions import Submission, SubmissionError, read_notebook, unpack
 from autograder.suite import ITEMS
 
 
-@dataclass(frozen=True)
-class GradeOptions:
-    config_path: Path
-    out_dir: Path
-    include_hidden: bool = True
-    isolation: str = "auto"
-    notebook_timeout_s: float | None = None
-
-
 def grade_batch(
-    config: Config, submissions: list[Submission], options: GradeOptions, jobs: int = 1, progress: bool = True
+    config: Config,
+    submissions: list[Submission],
+    options: GradeOptions,
+    jobs: int = 1,
+    progress: bool = True,
+    bundle: dict | None = None,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+    on_workspace: Callable[[Path], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission (in `jobs` worker processes) and return results in input order."""
+    """Grade every submission (in `jobs` worker processes) and return results in input order.
+
+    `bundle` is the keys and settings (built here when not given); `on_result` is called in this
+    process as each submission finishes, `on_workspace` with the scratch folder before any starts.
+    An interruption (Ctrl-C, SIGTERM) stops the kernels and the workers and removes the scratch folder.
+    """
     kernel = environment.require(config)  # student code runs with the declared versions, or not at all
     isolation = sandbox.choose_isolation(options.isolation, str(kernel.python), kernel.paths)
-    bundle = build_bundle(config, include_hidden=options.include_hidden)
+    bundle = bundle or build_bundle(config, include_hidden=options.include_hidden)
     keys, problems = prepare_keys(bundle["keys"])
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     bundle = {**bundle, "keys": keys}
     workspace = Path(tempfile.mkdtemp(prefix="assn1-grade-"))
     os.chmod(workspace, 0o755)
+    if on_workspace is not None:
+        on_workspace(workspace)
+    results: dict[str, SubmissionResult] = {}
+
+    def finished(result: SubmissionResult) -> None:
+        results[result.name] = result
+        if on_result is not None:
+            on_result(result)
+        bar.update(1)
+
+    bar = tqdm(total=len(submissions), desc="grading", unit="nb", disable=None if progress else True)
     try:
         shipped = workspace / "shipped"
         ship_package(shipped / "autograder", {"configs": {}, "keys": {}})
         _readable(shipped)
         tasks = [(options, bundle, isolation, kernel, str(workspace), s) for s in submissions]
-        results: dict[str, SubmissionResult] = {}
-        bar = tqdm(total=len(tasks), desc="grading", unit="nb", disable=None if progress else True)
         if jobs <= 1:
             for task in tasks:
-                result = _grade_task(task)
-                results[result.name] = result
-                bar.update(1)
+                finished(_grade_task(task))
         else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                for future in as_completed([pool.submit(_grade_task, t) for t in tasks]):
-                    result = future.result()
-                    results[result.name] = result
-                    bar.update(1)
-        bar.close()
+            _in_workers(tasks, jobs, finished)
         return [results[s.name] for s in submissions]
     finally:
+        bar.close()
         shutil.rmtree(workspace, ignore_errors=True)
+
+
+def _in_workers(tasks: list[tuple], jobs: int, finished: Callable[[SubmissionResult], None]) -> None:
+    """Run the tasks in `jobs` processes; on an interruption, stop the workers (their kernels with them)."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_stop_on_sigterm)
+    try:
+        for future in as_completed([pool.submit(_grade_task, t) for t in tasks]):
+            finished(future.result())
+    except BaseException:
+        workers = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:  # SIGTERM: a worker stops its kernel, then exits
+            worker.terminate()
+        for worker in workers:
+            worker.join(timeout=20)
+            if worker.is_alive():
+                worker.kill()
+        raise
+    pool.shutdown()
+
+
+def _stop_on_sigterm() -> None:
+    """In a worker: SIGTERM unwinds like Ctrl-C, so the kernel is shut down; Ctrl-C itself is left to the
+    main process, which stops the workers."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _grade_task(task: tuple) -> SubmissionResult:
@@ -129,27 +167,36 @@ def grade_one(
     seed = submission_seed(config, submission.name)
     limits = config.limits
     notebook_timeout_s = options.notebook_timeout_s or limits.notebook_timeout_s
+    prepared = time.monotonic()
     with sandbox.process_cap(submission.name, limits.max_processes) as cgroup:
         run = _execute(
             nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s, str(kernel.python)
         )
+    timings = {"unpack and stage": prepared - started, **run.phases}
+    t0 = time.monotonic()
     measured = measure_files(kept, keys, check_ids, _file_runner(config, isolation, box, kept, seed))
+    timings["files"] = time.monotonic() - t0
+    t0 = time.monotonic()
     printed = evidence.saved_outputs(nb, {name for i in check_ids for name in ITEMS[i].saved_output})
     labels = {
         q: question_label(question.title) for p in config.problems.values() for q, question in p.questions.items()
     }
     known = [label for label in labels.values() if label]
-    results = []
+    results, observations = [], {}
     for check_id in check_ids:
         item = ITEMS[check_id]
         if item.engine_only and not run.startup_error:
             observed = evidence.question_figures(run.notebook.cells, run.figures, labels[item.question] or "", known)
         else:
             observed = observation(check_id, _probed(run, check_id), measured, printed)
+        observations[check_id] = encode(observed)
         results.append(judge(check_id, observed, keys[check_id], CheckConfig(**bundle["configs"][check_id])))
+    timings["checks"] = time.monotonic() - t0
+    t0 = time.monotonic()
     out = options.out_dir / submission.name
     out.mkdir(parents=True, exist_ok=True)
     nbformat.write(run.notebook, out / "executed.ipynb")
+    timings["outputs"] = time.monotonic() - t0
     return SubmissionResult(
         submission.name,
         str(submission.path),
@@ -158,6 +205,8 @@ def grade_one(
         score_questions(config, results),
         concerns=_run_concerns(run, limits, notebook_timeout_s) + _drift_concerns(run, kernel),
         notes=(*_notes(run, isolation, cgroup is not None), kernel.note(config.environment)),
+        observations=observations,
+        timings=timings,
     )
 
 

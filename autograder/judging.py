@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder.results import CheckResult, Concern, QuestionScore, Unobserved, errored, failed
-from autograder.suite import ITEMS
+from autograder.misconceptions import explain
+from autograder.suite import ITEMS, MISCONCEPTIONS
 from autograder.suite.item import Item, Runner
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from autograder.config import Config
 
 UNBUILT = "unbuilt"  # the field of a key whose builder failed, saying why (keys.build_bundle)
+UNOBSERVED = "__assn1_unobserved__"  # how a stored observation says there was none (encode)
 
 
 def probe_inputs(check_id: str, key: dict) -> dict:
@@ -133,7 +135,7 @@ def judge(check_id: str, observed: Any, key: dict, cfg: CheckConfig) -> CheckRes
     if isinstance(measured, dict) and measured.get("fault") == "limit":
         limit = Concern("limit", f"measuring {item.file.name} {measured.get('error')}", cfg.id)
         result = CheckResult(**{**result.__dict__, "concerns": (*result.concerns, limit)})
-    return result
+    return explain(result, observed, key, MISCONCEPTIONS)
 
 
 def judge_answers(
@@ -146,6 +148,19 @@ def judge_answers(
 ) -> CheckResult:
     """Probe `answers` in this process and judge them: the otter test files' and the tests' path."""
     return judge(check_id, observation(check_id, observe(check_id, answers, key), files or {}, printed or {}), key, cfg)
+
+
+def encode(observed: Any) -> Any:
+    """An observation as JSON-able data (Unobserved marked), for the gradebook; `decode` undoes it."""
+    if isinstance(observed, Unobserved):
+        return {UNOBSERVED: {"reason": observed.reason, "fault": observed.fault}}
+    return observed
+
+
+def decode(data: Any) -> Any:
+    if isinstance(data, dict) and set(data) == {UNOBSERVED}:
+        return Unobserved(data[UNOBSERVED]["reason"], data[UNOBSERVED]["fault"])
+    return data
 
 
 def _unobserved(observed: Unobserved, cfg: CheckConfig) -> CheckResult:

@@ -9,6 +9,7 @@ reproduce, an error that looks like a library version difference) travel as conc
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -37,6 +38,13 @@ class Concern:
     def __str__(self) -> str:
         return f"{self.check_id}: {self.text}" if self.check_id else self.text
 
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "check_id": self.check_id}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Concern:
+        return cls(data["kind"], data["text"], data.get("check_id", ""))
+
 
 @dataclass(frozen=True)
 class Unobserved:
@@ -58,6 +66,7 @@ class CheckResult:
     max_points: float
     hidden: bool = False
     concerns: tuple[Concern, ...] = ()
+    misconceptions: tuple[str, ...] = ()  # ids of the known mistakes that explain a failure
 
     @property
     def passed(self) -> bool:
@@ -71,14 +80,15 @@ class CheckResult:
             "points": self.points,
             "max_points": self.max_points,
             "hidden": self.hidden,
-            "concerns": [{"kind": c.kind, "text": c.text, "check_id": c.check_id} for c in self.concerns],
+            "concerns": [c.to_dict() for c in self.concerns],
+            "misconceptions": list(self.misconceptions),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> CheckResult:
-        concerns = tuple(Concern(c["kind"], c["text"], c.get("check_id", "")) for c in data.get("concerns", ()))
+        concerns = tuple(Concern.from_dict(c) for c in data.get("concerns", ()))
         fields = {k: data[k] for k in ("check_id", "status", "message", "points", "max_points", "hidden")}
-        return cls(**fields, concerns=concerns)
+        return cls(**fields, concerns=concerns, misconceptions=tuple(data.get("misconceptions", ())))
 
 
 def passed(cfg: CheckConfig, message: str, concerns: tuple[Concern, ...] = ()) -> CheckResult:
@@ -128,6 +138,10 @@ class SubmissionResult:
     concerns: tuple[Concern, ...] = ()  # from running the notebook; the checks' own are added
     not_graded: str = ""  # why the submission could not be graded at all (its file), else ""
     notes: tuple[str, ...] = ()  # how it ran (isolation, cells that raised), for results.json
+    # What each check judged (plain data, JSON-able; see judging.encode): kept so a change of points or
+    # tolerances can be rescored without running the notebook again.
+    observations: dict = dataclasses.field(default_factory=dict, compare=False)
+    timings: dict = dataclasses.field(default_factory=dict, compare=False)  # seconds per phase of grading
 
     @property
     def all_concerns(self) -> tuple[Concern, ...]:

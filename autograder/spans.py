@@ -20,7 +20,10 @@ _HEADING = re.compile(
     rf"^\s{{0,3}}(?:#{{1,6}}\s*)?(?:[*_]{{1,2}}\s*)?(?:{_WORD}|{_SECTION})(?![\d]|\.\d)(?=[\s.:)*_]|$)",
     re.IGNORECASE,
 )
+_BEGIN_MARKER = "<!-- BEGIN QUESTION -->"
 _END_MARKER = "<!-- END QUESTION -->"
+# "### 4.2 and 4.3 Improving ...": further numbers a heading names after its first one
+_MORE = re.compile(r"\s*(?:and|&|,|/)\s*(\d+(?:\.\d+)+)(?![\d]|\.\d)")
 
 
 def question_label(title: str) -> str | None:
@@ -39,7 +42,41 @@ def cell_labels(source: str, cell_type: str) -> list[str]:
         lines = text.splitlines()
     else:
         return []
-    return [m.group(1) or m.group(2) for line in lines if (m := _HEADING.match(line))]
+    labels = []
+    for line in lines:
+        if match := _HEADING.match(line):
+            labels.append(match.group(1) or match.group(2))
+            rest = line[match.end() :]
+            while more := _MORE.match(rest):
+                labels.append(more.group(1))
+                rest = rest[more.end() :]
+    return labels
+
+
+def marker_regions(cells: Sequence[dict]) -> list[tuple[int, int]]:
+    """(first, last) cell indices of each otter question block: from a markdown cell holding
+    `<!-- BEGIN QUESTION -->` to the next holding `<!-- END QUESTION -->` (the same cell when it holds
+    both), in notebook order. A block whose end is missing runs to the next block or the notebook's end."""
+    regions, start = [], None
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
+        begin, end = source.find(_BEGIN_MARKER), source.find(_END_MARKER)
+        if start is not None and end >= 0 and (begin < 0 or end < begin):
+            regions.append((start, index))
+            start = None
+        if begin >= 0:
+            if start is not None:
+                regions.append((start, index - 1))
+            start = index
+            if source.find(_END_MARKER, begin) >= 0:
+                regions.append((start, index))
+                start = None
+    if start is not None:
+        regions.append((start, len(cells) - 1))
+    return regions
 
 
 def question_cells(cells: Sequence[dict], label: str, known: Sequence[str] = ()) -> list[int]:

@@ -192,3 +192,15 @@ def test_example_submissions_are_current_and_name_their_flaw(built):
         ], f"examples/submissions/{name}.ipynb is stale: run `assn1 build` and examples/make_submissions.py"
         text = "\n".join(c.source for c in committed.cells)
         assert "# SOLUTION" not in text and "BEGIN SOLUTION" not in text
+
+
+def test_public_tests_say_how_much_of_their_question_they_check(built):
+    """A student whose public tests all pass reads that hidden checks still judge the rest."""
+    config, _ = built
+    tests = (config.build.student_dir / "tests" / "q1_2_S.py").read_text()
+    assert (
+        "These public tests check 1 of this question's 4 points; the rest (3) is checked when your submission" in tests
+    )
+    figures = (config.build.student_dir / "tests" / "q2_3.py").read_text()
+    assert "the rest (1) is checked when your submission is graded (hidden tests and a check of the figures" in figures
+    assert "These public tests" not in (config.build.student_dir / "tests" / "q3_2_kernels.py").read_text()

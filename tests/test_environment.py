@@ -86,6 +86,20 @@ def test_the_fingerprint_changes_with_a_pin_and_nothing_else(tmp_path):
     assert environment.fingerprint(load_config(_config(tmp_path, python="3.12"))) != base
 
 
+def test_a_changed_pin_makes_the_gradebook_grade_again(tmp_path):
+    """A stored grade is kept only while the students' versions are those it was graded with."""
+    from autograder.fingerprint import fingerprint
+
+    def observed(config_path):
+        return fingerprint(load_config(config_path), {"keys": {}, "configs": {}}, "bubblewrap", lambda path: "")
+
+    before = observed(_config(tmp_path)).observe
+    assert observed(_config(tmp_path)).observe_changes(before) == []
+    assert observed(_config(tmp_path, packages={"scikit-learn": "1.5.2"})).observe_changes(before) == [
+        "the student environment (grading.yml `environment`) changed"
+    ]
+
+
 def test_an_interpreter_of_the_declared_version_or_else_the_closest_is_chosen():
     mine = f"{sys.version_info.major}.{sys.version_info.minor}"
     found, note = environment.find_interpreter(mine, explicit=sys.executable)

@@ -19,15 +19,22 @@ def objective(K: np.ndarray, Y: np.ndarray, a: np.ndarray, lmbda: float) -> floa
 
 def _vectors(observed: list[dict], cases: list[dict], name: str) -> tuple[list[np.ndarray], str | None]:
     """Observed arrays as vectors of the case's length, or the first problem found."""
-    vectors = []
-    for i, (obs, case) in enumerate(zip(observed, cases)):
+    for i, obs in enumerate(observed):
         if "error" in obs:
             return [], f"`{name}` raised on input {i + 1}: {obs['error']}"
+    problem = _shape_problem(observed, cases, name)
+    if problem:
+        return [], problem
+    return [np.asarray(obs["data"], dtype=float) for obs in observed], None
+
+
+def _shape_problem(observed: list[dict], cases: list[dict], name: str) -> str | None:
+    """The first returned array (of those that did not raise) that is not a vector of the case's length."""
+    for obs, case in zip(observed, cases):
         n = len(case["Y"])
-        if obs["shape"] not in ([n], [n, 1]):
-            return [], f"`{name}` should return {n} coefficients; got shape {tuple(obs['shape'])}"
-        vectors.append(np.asarray(obs["data"], dtype=float))
-    return vectors, None
+        if "error" not in obs and obs["shape"] not in ([n], [n, 1]):
+            return f"`{name}` should return {n} coefficients; got shape {tuple(obs['shape'])}"
+    return None
 
 
 def check_alpha_stationary(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
@@ -50,21 +57,55 @@ def check_alpha_stationary(observed: list[dict], key: dict, *, cfg: CheckConfig)
     return passed(cfg, f"`alpha_hat` minimizes the objective on all {len(cases)} probed inputs.")
 
 
+def _broke(obs: dict) -> bool:
+    """alpha_hat raised, or returned non-finite values."""
+    return "error" in obs or not np.all(np.isfinite(np.asarray(obs["data"], dtype=float)))
+
+
+def _objective_problem(obs: dict, case: dict, best: float, cfg: CheckConfig) -> str | None:
+    """Why alpha_hat's answer on one input is not a minimizer, or None.
+
+    Two-sided: a value below the minimum only comes from rounding errors of a huge alpha on a K that is
+    singular in floating point, whatever the machine computes the objective to be there."""
+    if "error" in obs:
+        return f"raised {obs['error']}"
+    if _broke(obs):
+        return "returned non-finite values"
+    value = objective(np.asarray(case["K"]), np.asarray(case["Y"]), np.asarray(obs["data"], dtype=float), case["lmbda"])
+    if value > best + cfg.rtol * abs(best) + cfg.atol:
+        return "reaches an objective above the minimum"
+    if value < best - cfg.rtol * abs(best) - cfg.atol:
+        return "reaches an objective below the true minimum, which only rounding errors of a huge alpha give"
+    return None
+
+
+def _breaks_on_singular_k_alone(observed: list[dict], cases: list[dict], why: list[str | None]) -> bool:
+    """Right on every invertible K, but an exactly singular K made alpha_hat raise or return non-finite values."""
+    invertible_right = all(reason is None for reason, case in zip(why, cases) if not case["singular"])
+    return invertible_right and any(_broke(obs) for obs, case in zip(observed, cases) if case["singular"])
+
+
 def check_alpha_objective(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
-    """alpha_hat reaches the minimal objective value (alpha need not be unique when K is singular)."""
+    """alpha_hat reaches the minimal objective value on each input, exactly singular K included (alpha
+    need not be unique there, but with lambda > 0 a minimizer exists)."""
     cases = key["cases"]
-    vectors, problem = _vectors(observed, cases, "alpha_hat")
+    problem = _shape_problem(observed, cases, "alpha_hat")
     if problem:
         return failed(cfg, problem + ".")
-    bad = []
-    for a, case, best in zip(vectors, cases, key["best_objective"]):
-        K, Y = np.asarray(case["K"]), np.asarray(case["Y"])
-        value = objective(K, Y, a, case["lmbda"]) if np.all(np.isfinite(a)) else math.inf
-        if not value <= best + cfg.rtol * abs(best) + cfg.atol:
-            bad.append(case["label"])
-    if bad:
-        return failed(cfg, f"`alpha_hat` does not minimize the objective for {', '.join(bad)} (rtol={cfg.rtol:g}).")
-    return passed(cfg, f"`alpha_hat` reaches the minimum objective on all {len(cases)} matrices, singular included.")
+    why = [_objective_problem(obs, c, best, cfg) for obs, c, best in zip(observed, cases, key["best_objective"])]
+    bad = [(case, reason) for case, reason in zip(cases, why) if reason]
+    if not bad:
+        return passed(
+            cfg, f"`alpha_hat` reaches the minimum objective on all {len(cases)} matrices, singular included."
+        )
+    first, reason = bad[0]
+    message = (
+        f"`alpha_hat` does not minimize the objective for {len(bad)} / {len(cases)} inputs "
+        f"({', '.join(case['label'] for case, _ in bad)}): on {first['label']} it {reason} (rtol={cfg.rtol:g})"
+    )
+    if _breaks_on_singular_k_alone(observed, cases, why):
+        message += "; the closed form must hold for singular K too, where with lambda > 0 a minimizer still exists"
+    return failed(cfg, message + ".")
 
 
 def check_regress_shape(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
@@ -86,14 +127,14 @@ def check_regress_shape(observed: list[dict], key: dict, *, cfg: CheckConfig) ->
 def check_regress_values(observed: list[dict], key: dict, *, cfg: CheckConfig) -> CheckResult:
     """mercer_kernel_regress matches the expected fit for each probed kernel and lambda.
 
-    Inputs the probe marks not applicable (a kernel with no k(x - y) form, handed to a regression
-    written for the student's own difference kernels) are left out; the others must all match.
+    Inputs the probe marks not applicable (the regression called the kernel the way the student's own
+    kernels take it, and the grader's kernel has no such form) are left out; the others must all match.
     """
-    bad, skipped = [], 0
+    bad, skipped = [], []
     for obs, case, expected in zip(observed, key["cases"], key["expected"]):
         label = case["label"]
         if "not_applicable" in obs:
-            skipped += 1
+            skipped.append(obs["not_applicable"])
             continue
         if "error" in obs:
             bad.append(f"{label}: raised {obs['error']}")
@@ -104,15 +145,15 @@ def check_regress_values(observed: list[dict], key: dict, *, cfg: CheckConfig) -
         m = mismatch(obs["data"], expected, cfg.rtol, cfg.atol)
         if m.n_bad:
             bad.append(f"{label}: {m.describe(cfg.rtol, cfg.atol)}")
-    judged = len(key["cases"]) - skipped
+    judged = len(key["cases"]) - len(skipped)
     if bad or not judged:
         first = bad[0] if bad else "no input could be judged"
         return failed(cfg, f"`mercer_kernel_regress` is wrong for {len(bad)} / {judged} inputs; {first}.")
     if skipped:
         return passed(
             cfg,
-            f"`mercer_kernel_regress` matches on all {judged} kernel/lambda inputs with difference kernels, "
-            f"as written for your own k(x - y) kernels ({skipped} inputs with a non-difference kernel left out).",
+            f"`mercer_kernel_regress` matches on all {judged} kernel/lambda inputs it applies to "
+            f"({len(skipped)} inputs left out: {skipped[0]}).",
         )
     return passed(cfg, f"`mercer_kernel_regress` matches on all {judged} kernel/lambda inputs.")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -81,6 +82,44 @@ class Item:
     # Names whose values the check also reads from the notebook's saved outputs ("NAME = value"
     # lines), as text, never evaluated: figures computed on data the grader does not give the kernel.
     saved_output: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.question}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula a hand-graded answer ends in, declared for the suggested verdict (never a score).
+
+    `names`: how the quantity is written left of "=" once decorations are dropped ("h" covers h^*,
+    h^\\star, h_0, \\hat h, h_{opt}); `reference`: the right answer, a sympy expression in the
+    canonical `symbols` (our text, never the student's); `aliases`: other spellings of a symbol once
+    braces, backslashes and font commands are dropped ("lmbda" for lambda, "y" for Y, "In" for I).
+    `kind`: "value" (equal to the reference), "rate" (the same exponent of `rate_in`), or "matrix"
+    (equal when `matrices` are substituted: "spd" a random symmetric positive-definite matrix,
+    "identity", "vector"). `rate_ok`: a value given only as a rate (O(...)) matches when its rate is
+    right (a bound) rather than differing. `given`: a decorated name in the answer that stands for a
+    known quantity (h^* in R(h^*) = c_1 h^{*4} + ...), with its expression. `words`: prose that names a
+    bare formula ("the risk decays like $n^{-4/(p+4)}$"). `known_wrong`: (expression, what it is)
+    pairs a differing answer is compared with, to say where it differs (each, like the reference, a
+    sympy expression in the canonical symbols)."""
+
+    question: str
+    name: str
+    title: str
+    names: tuple[str, ...]
+    reference: str
+    symbols: tuple[str, ...]
+    kind: str = "value"
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rate_in: str = "n"
+    rate_ok: bool = False
+    given: dict[str, str] = field(default_factory=dict)
+    words: tuple[str, ...] = ()
+    known_wrong: tuple[tuple[str, str], ...] = ()
+    matrices: dict[str, str] = field(default_factory=dict)
+    exponent: str = ""  # the reference's exponent of `rate_in` as notes show it, when sympy's is long
 
     @property
     def id(self) -> str:

@@ -6,11 +6,21 @@ import numpy as np
 
 from autograder.checks import p2_bandwidth as checks
 from autograder.probes.p2_bandwidth import evaluate
-from autograder.suite.item import Item, KeyContext, Param
+from autograder.suite.item import Formula, Item, KeyContext, Param
 
 PUBLIC_POINTS = [[1.0, 1.0, 100.0, 1.0], [0.5, 2.0, 1e4, 3.0], [3.0, 0.2, 1e6, 10.0], [1.0, 1.0, 1e3, 20.0]]
 DIMS = list(range(1, 21))
 RISKS = np.linspace(0.1, 0.5, 9).tolist()
+
+
+def reference_curves(ctx: KeyContext):
+    """The reference's 2.3 figure, for the feedback pages."""
+    from reference.p2_bandwidth import curse_of_dimensionality_figure
+
+    return curse_of_dimensionality_figure().figure
+
+
+FIGURES = {"q2_3": reference_curves}  # question -> the reference's figure, beside the student's on the page
 
 
 def random_points(rng: np.random.Generator, count: int = 60) -> list[list[float]]:
@@ -136,5 +146,60 @@ ITEMS = [
         probe=None,
         check=checks.check_cod_plot,
         engine_only=True,
+    ),
+]
+
+
+# The formulas the hand-graded answers of 2.1 and 2.2 end in, for the suggested verdicts of the manual pages.
+H_STAR = "(p*c2/(4*c1*n))**(1/(p+4))"
+_SYMBOLS = ("c1", "c2", "n", "p")
+_RISK_NAMES = ("R", "risk", "MSE", "Risk")
+FORMULAS = [
+    Formula(
+        "q2_1_derive",
+        "h_star",
+        "h*",
+        names=("h", "bandwidth"),
+        reference=H_STAR,
+        symbols=_SYMBOLS,
+        known_wrong=(
+            ("(c2/(4*c1*n))**(1/(p+4))", "the factor p is missing"),
+            ("(p*c1/(4*c2*n))**(1/(p+4))", "c1 and c2 are swapped"),
+        ),
+    ),
+    Formula(
+        "q2_1_derive",
+        "risk_bound",
+        "R(h*)",
+        names=_RISK_NAMES,
+        reference=f"c1*({H_STAR})**4 + c2/(n*({H_STAR})**p)",
+        symbols=_SYMBOLS,
+        rate_ok=True,
+        given={"h": H_STAR},
+        exponent="-4/(p + 4)",
+        known_wrong=((f"c1*({H_STAR})**4", "the variance term c2/(n h*^p) is missing"),),
+    ),
+    Formula(
+        "q2_2_explain",
+        "bandwidth_rate",
+        "rate of h*",
+        names=("h", "bandwidth"),
+        reference="n**(-1/(p+4))",
+        symbols=_SYMBOLS,
+        kind="rate",
+        words=("bandwidth",),
+        known_wrong=(("n**(-4/(p+4))", "the risk's rate, not the bandwidth's"),),
+    ),
+    Formula(
+        "q2_2_explain",
+        "risk_rate",
+        "rate of R(h*)",
+        names=_RISK_NAMES,
+        reference="n**(-4/(p+4))",
+        symbols=_SYMBOLS,
+        kind="rate",
+        given={"h": "n**(-1/(p+4))"},
+        words=("risk", "error", "MSE"),
+        known_wrong=(("n**(-1/(p+4))", "the bandwidth's rate, not the risk's"),),
     ),
 ]

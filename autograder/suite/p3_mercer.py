@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from autograder.checks import p3_mercer as checks
 from autograder.probes.calls import short_repr, to_number
-from autograder.probes.p3_mercer import GRADER_KERNELS, gaussian, gram, probe_alpha, probe_regress
-from autograder.suite.item import Item, KeyContext, Param
+from autograder.probes.p3_mercer import GRADER_KERNELS, gram, probe_alpha, probe_regress
+from autograder.suite.item import Formula, Item, KeyContext, Param
 
 REGRESS_NAMES = ("mercer_kernel_regress", "mercere_kernel_regress")
 KERNEL_NAMES = ("kernel1", "kernel2")
+VALUE_KERNELS = ("gaussian(0.3)", "laplacian(0.5)", "polynomial(2)")  # regress_values' kernels
 
 
 def regress_function(answers: dict):
@@ -23,29 +25,60 @@ def regress_function(answers: dict):
     return None
 
 
-def _psd(rng: np.random.Generator, n: int, rank: int) -> np.ndarray:
-    A = rng.standard_normal((n, rank))
-    return A @ A.T
+@dataclass(frozen=True)
+class MatrixKind:
+    """A kind of K that alpha_hat is probed on. A singular kind is exactly singular as stored (it has two
+    equal rows), so whether an answer breaks on it does not depend on the machine's rounding."""
+
+    name: str
+    singular: bool
+    make: Callable[[np.random.Generator, int], np.ndarray]
 
 
-def _alpha_cases(rng: np.random.Generator, kinds: tuple[str, ...]) -> list[dict]:
+def _well_conditioned(rng: np.random.Generator, n: int) -> np.ndarray:
+    A = rng.standard_normal((n, n))
+    return A @ A.T + n * np.eye(n)
+
+
+def _ill_conditioned(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Condition number 1e6, far from singular in double precision: every answer's verdict has a margin."""
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    K = (Q * np.logspace(0, -6, n)) @ Q.T
+    return (K + K.T) / 2
+
+
+def _duplicated_points(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Gaussian Gram matrix of n / 2 points each drawn twice: equal rows, rank n / 2."""
+    x = np.repeat(rng.uniform(-1, 1, n // 2), 2)
+    return np.exp(-((x[:, None] - x[None, :]) ** 2) / (2 * 0.5**2))
+
+
+MATRIX_KINDS = {
+    kind.name: kind
+    for kind in (
+        MatrixKind("well-conditioned K", False, _well_conditioned),
+        MatrixKind("ill-conditioned K", False, _ill_conditioned),
+        MatrixKind("zero K", True, lambda rng, n: np.zeros((n, n))),
+        MatrixKind("K of ones", True, lambda rng, n: np.ones((n, n))),
+        MatrixKind("Gram matrix of duplicated points", True, _duplicated_points),
+    )
+}
+
+
+def _alpha_cases(rng: np.random.Generator, kinds: tuple[str, ...], n: int = 12) -> list[dict]:
+    """Each kind of K with lambda 0.01 and 1 (lambda > 0, so the minimizer exists for singular K too)."""
     cases = []
-    for kind in kinds:
-        n = 12
-        if kind == "well-conditioned":
-            K = _psd(rng, n, n) + n * np.eye(n)
-        elif kind == "ill-conditioned":
-            x = np.sort(rng.uniform(-1, 1, n))
-            K = np.exp(-((x[:, None] - x[None, :]) ** 2) / (2 * 2.0**2))
-        else:  # singular: rank 3
-            K = _psd(rng, n, 3)
+    for kind in (MATRIX_KINDS[name] for name in kinds):
+        K = kind.make(rng, n)
         for lmbda in (0.01, 1.0):
+            article = "an" if kind.name[0] in "aeiou" else "a"
             cases.append(
                 {
-                    "label": f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} K with lambda={lmbda:g}",
+                    "label": f"{article} {kind.name} with lambda={lmbda:g}",
                     "K": K.tolist(),
                     "Y": rng.standard_normal(n).tolist(),
                     "lmbda": lmbda,
+                    "singular": kind.singular,
                 }
             )
     return cases
@@ -54,7 +87,7 @@ def _alpha_cases(rng: np.random.Generator, kinds: tuple[str, ...]) -> list[dict]
 def _alpha_objective_key(ctx: KeyContext) -> dict:
     from reference import p3_mercer as ref
 
-    cases = _alpha_cases(ctx.rng, ("well-conditioned", "ill-conditioned", "singular"))
+    cases = _alpha_cases(ctx.rng, tuple(MATRIX_KINDS))
     best = []
     for case in cases:
         K, Y = np.array(case["K"]), np.array(case["Y"])
@@ -83,19 +116,18 @@ def _regress_cases(
 
 
 def _probe_regress_cases(answers: dict, key: dict) -> list[dict]:
-    regress = regress_function(answers)
-    timeout = key["limits"]["call_s"]
+    """The regression on the key's cases, with kernels offered in the conventions of the student's own."""
     own = [answers[name] for name in KERNEL_NAMES if name in answers]
-    return [probe_regress(regress, GRADER_KERNELS[c["kernel"]], [c], timeout, own)[0] for c in key["cases"]]
+    return probe_regress(regress_function(answers), key["cases"], key["limits"]["call_s"], own)
 
 
 def _regress_values_key(ctx: KeyContext) -> dict:
     from reference import p3_mercer as ref
 
-    cases = _regress_cases(ctx.rng, list(GRADER_KERNELS), [0.01, 0.1, 1.0])
+    cases = _regress_cases(ctx.rng, list(VALUE_KERNELS), [0.01, 0.1, 1.0])
     expected = [
         ref.mercer_kernel_regress(
-            GRADER_KERNELS[c["kernel"]](), np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
+            GRADER_KERNELS[c["kernel"]].pair, np.array(c["X"]), np.array(c["y"]), np.array(c["x"]), c["lmbda"]
         ).tolist()
         for c in cases
     ]
@@ -105,12 +137,8 @@ def _regress_values_key(ctx: KeyContext) -> dict:
 def _limits_key(ctx: KeyContext) -> dict:
     X = np.linspace(-1, 1, 15)
     y = (3 * X**2 + 0.25 * ctx.rng.standard_normal(15)).tolist()
-    base = {"kernel": "narrow-gaussian", "X": X.tolist(), "y": y, "x": X.tolist()}
+    base = {"kernel": "gaussian(0.05)", "X": X.tolist(), "y": y, "x": X.tolist()}
     return {"cases": [{**base, "lmbda": 1e-10, "label": "tiny lambda"}, {**base, "lmbda": 1e8, "label": "huge lambda"}]}
-
-
-def _probe_limits(answers: dict, key: dict) -> list[dict]:
-    return probe_regress(regress_function(answers), partial(gaussian, 0.05), key["cases"], key["limits"]["call_s"])
 
 
 def _probe_kernels(answers: dict, key: dict) -> dict:
@@ -149,7 +177,7 @@ ITEMS = [
         "q3_1",
         "alpha_stationary",
         ("alpha_hat",),
-        make_key=lambda ctx: {"cases": _alpha_cases(ctx.rng, ("well-conditioned",))},
+        make_key=lambda ctx: {"cases": _alpha_cases(ctx.rng, ("well-conditioned K",))},
         probe=lambda answers, key: probe_alpha(answers.get("alpha_hat"), key["cases"], key["limits"]["call_s"]),
         check=checks.check_alpha_stationary,
     ),
@@ -173,9 +201,9 @@ ITEMS = [
     Item(
         "q3_2",
         "regress_limits",
-        REGRESS_NAMES,
+        REGRESS_NAMES + KERNEL_NAMES,  # the kernels: the convention the regression is written for
         make_key=_limits_key,
-        probe=_probe_limits,
+        probe=_probe_regress_cases,
         check=checks.check_regress_limits,
         params={"shrink": Param(0.01, 1e-9, 1.0, doc="largest fit with a huge lambda, relative to max |y|")},
     ),
@@ -216,5 +244,31 @@ ITEMS = [
         make_key=lambda ctx: {},
         probe=_probe_lambdas,
         check=checks.check_lambdas_chosen,
+    ),
+]
+
+
+# The formula the hand-graded derivation of 3.1 ends in, for the suggested verdict of the manual pages.
+FORMULAS = [
+    Formula(
+        "q3_1_derive",
+        "alpha_hat",
+        "alpha hat",
+        names=("alpha",),
+        reference="(K + lambda*I)**(-1)*Y",
+        symbols=("K", "I", "Y", "lambda"),
+        kind="matrix",
+        aliases={
+            "K": ("K", "G", "Kn"),
+            "I": ("I", "In", "Id"),
+            "Y": ("Y", "y", "Yn"),
+            "lambda": ("lambda", "lmbda", "lam", "lamda"),
+        },
+        matrices={"K": "spd", "I": "identity", "Y": "vector"},
+        known_wrong=(
+            ("(K + lambda)**(-1)*Y", "lambda is added to every entry of K: the identity is missing"),
+            ("(K + lambda*I)*Y", "the inverse is missing"),
+            ("K**(-1)*Y", "lambda is missing"),
+        ),
     ),
 ]

@@ -8,8 +8,8 @@ in a confined process, exported to ONNX and measured on the test segments with O
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from autograder.checks import p4_models as checks
 from autograder.probes.calls import to_number
@@ -106,3 +106,8 @@ ITEMS = [
         ("architecture", checks.architecture, {}),
     )
 ]
+
+
+# 4.0's comment has no numbered heading of its own: in a notebook without otter's markers it follows the
+# prompt asking whether real and fake images can be told apart (ours, and last term's "Please comment below").
+WRITTEN = {"q4_0_explain": (r"spot (any )?differences", r"tell (them|real from fake|the two) apart", r"comment below")}

@@ -60,3 +60,47 @@ def regress_of_difference(kernel, X, y, x, lmbda):
     """Written for kernels of the difference k(x - y), as two of the real correct solutions are."""
     K = kernel(X[:, None] - X[None, :])
     return kernel(x[:, None] - X[None, :]) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def regress_of_gram_matrix(kernel, X, y, x, lmbda):
+    """Written for kernels that return the whole Gram matrix k(A, B): one call for K, one for K(x, X)."""
+    K = kernel(X, X)
+    return kernel(x, X) @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
+def gram_matrix_kernel(h):
+    """A real student's Gaussian kernel, written for 1-D arrays and returning the len(A) x len(B) Gram matrix."""
+
+    def k(A, B):
+        return np.exp(-((A[:, None] - B[None, :]) ** 2) / (2 * h**2))
+
+    return k
+
+
+# Student-style alpha_hat(K, Y, lmbda): solvers of (K + lambda I) a = Y, all valid on exactly singular K,
+# and the un-cancelled normal equations, which are not.
+
+
+def alpha_pinv(K, Y, lmbda):
+    return np.linalg.pinv(K + lmbda * np.eye(len(K))) @ Y
+
+
+def alpha_lstsq(K, Y, lmbda):
+    return np.linalg.lstsq(K + lmbda * np.eye(len(K)), Y, rcond=None)[0]
+
+
+def alpha_cholesky(K, Y, lmbda):
+    L = np.linalg.cholesky(K + lmbda * np.eye(len(K)))
+    return np.linalg.solve(L.T, np.linalg.solve(L, Y))
+
+
+def alpha_eigh(K, Y, lmbda):
+    """Through K's eigendecomposition: every eigenvalue, zero ones included, shifted by lambda > 0."""
+    w, V = np.linalg.eigh(K)
+    return V @ ((V.T @ Y) / (w + lmbda))
+
+
+def alpha_normal_equations(K, Y, lmbda):
+    """The un-cancelled normal equations (K'K + lambda K) a = K'Y of a written derivation: the answer while
+    K is invertible, a singular system (LinAlgError) when K is exactly singular."""
+    return np.linalg.solve(K.T @ K + lmbda * K, K.T @ Y)

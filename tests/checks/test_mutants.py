@@ -35,7 +35,18 @@ from reference import p1_lasso as ref1
 from reference import p2_bandwidth as ref2
 from reference import p3_mercer as ref3
 
-from checking import judge, private_bundle, regress_of_difference
+from checking import (
+    alpha_cholesky,
+    alpha_eigh,
+    alpha_lstsq,
+    alpha_normal_equations,
+    alpha_pinv,
+    gram_matrix_kernel,
+    judge,
+    private_bundle,
+    regress_of_difference,
+    regress_of_gram_matrix,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -202,6 +213,45 @@ def in_sample_mse_all_columns(ctx: Context) -> dict:
     return {"risk_hat": float(np.mean((ctx.y - fit.predict(ctx.X)) ** 2))}
 
 
+def lasso_values_as_beta(ctx: Context) -> dict:
+    """The reference S_hat, but LassoCV's own (shrunken) coefficients on it instead of the least-squares refit."""
+    coef = LassoCV(cv=5, random_state=0).fit(ctx.X, ctx.y).coef_
+    assert np.all(coef[ctx.p1.S_hat] != 0)  # precondition: LassoCV keeps every selected column
+    return {"beta_hat": coef[ctx.p1.S_hat]}
+
+
+def in_sample_mse(X: np.ndarray, y: np.ndarray, S) -> float:
+    """The training error of least squares on the columns S."""
+    fit = LinearRegression().fit(X[:, list(S)], y)
+    return float(np.mean((y - fit.predict(X[:, list(S)])) ** 2))
+
+
+def lassocv_support_with_in_sample_risk(ctx: Context) -> dict:
+    """The seed student's selection and refit, with the risk squared but measured on the training rows."""
+    answers = lasso_cv_support(ctx)
+    return {**answers, "risk_hat": in_sample_mse(ctx.X, ctx.y, answers["S_hat"])}
+
+
+def lassocv_support_with_cv_risk(ctx: Context) -> dict:
+    """The seed student's selection and refit, with the risk estimated honestly: 5-fold CV of the whole
+    select-and-refit procedure, LassoCV rerun inside every fold."""
+    answers = lasso_cv_support(ctx)
+    squared = np.zeros(len(ctx.y))
+    for train, test in KFold(5, shuffle=True, random_state=0).split(ctx.X):
+        S = np.flatnonzero(LassoCV(cv=5, random_state=0).fit(ctx.X[train], ctx.y[train]).coef_)
+        fit = LinearRegression().fit(ctx.X[np.ix_(train, S)], ctx.y[train])
+        squared[test] = (ctx.y[test] - fit.predict(ctx.X[np.ix_(test, S)])) ** 2
+    return {**answers, "risk_hat": float(squared.mean())}
+
+
+def no_intercept_refit(ctx: Context) -> dict:
+    """Least squares without an intercept (the assignment's model has none), risk by leave-one-out CV."""
+    S = ctx.p1.S_hat
+    beta = np.linalg.lstsq(ctx.X[:, S], ctx.y, rcond=None)[0]
+    residuals = ctx.y - cross_val_predict(LinearRegression(fit_intercept=False), ctx.X[:, S], ctx.y, cv=len(ctx.y))
+    return {"beta_hat": beta, "risk_hat": float(np.mean(residuals**2))}
+
+
 def full_length_beta(ctx: Context) -> dict:
     beta = np.zeros(ctx.X.shape[1])
     beta[ctx.p1.S_hat] = ctx.p1.beta_hat
@@ -365,16 +415,27 @@ MUTANTS = [
         id="S_hat-index-out-of-range",
     ),
     pytest.param(  # the strongest signal dropped from S_hat with its coefficient; beta_values charges for the
-        # strong coefficient that is then not estimated
+        # strong coefficient that is then not estimated, and risk_band finds the reported risk (the reference's)
+        # below the training error of any fit without that column (an honest risk of that model would be far
+        # above the band instead)
         lambda c: {
             "S_hat": [j for j in c.p1.S_hat.tolist() if j != strongest_column(c)],
             "beta_hat": [b for j, b in zip(c.p1.S_hat.tolist(), c.p1.beta_hat) if j != strongest_column(c)],
         },
-        {S_RECOVERY, BETA_VALUES},
+        {S_RECOVERY, BETA_VALUES, RISK_BAND},
         id="S_hat-misses-a-strong-signal",
     ),
     pytest.param(  # the seed student's S_hat: LassoCV's whole support, refitted by least squares
         lasso_cv_support, {S_RECOVERY}, id="S_hat-lassocv-support"
+    ),
+    pytest.param(  # the same, with the risk honestly cross-validated, LassoCV included: only the support is wrong
+        lassocv_support_with_cv_risk, {S_RECOVERY}, id="S_hat-lassocv-support-cv-risk"
+    ),
+    pytest.param(  # the same, with the training error of that refit as the risk
+        lassocv_support_with_in_sample_risk, {S_RECOVERY, RISK_BAND}, id="S_hat-lassocv-support-in-sample-risk"
+    ),
+    pytest.param(  # LassoCV's shrunken coefficients on the reference S_hat, not the least-squares refit
+        lasso_values_as_beta, {BETA_VALUES}, id="beta_hat-lasso-shrunk"
     ),
     pytest.param(  # one coefficient short of S_hat
         lambda c: {"beta_hat": c.p1.beta_hat[:-1]}, {BETA_FORMAT, BETA_VALUES}, id="beta_hat-wrong-length"
@@ -387,6 +448,9 @@ MUTANTS = [
     ),
     pytest.param(  # training error of least squares on all 50 columns: far too optimistic
         in_sample_mse_all_columns, {RISK_BAND}, id="risk_hat-in-sample-ols-all-columns"
+    ),
+    pytest.param(  # training error of the refit on S_hat: below any honest out-of-sample estimate
+        lambda c: {"risk_hat": in_sample_mse(c.X, c.y, c.p1.S_hat)}, {RISK_BAND}, id="risk_hat-in-sample-mse-of-S_hat"
     ),
     pytest.param(  # sklearn's neg_mean_squared_error reported as is: a negative risk
         lambda c: {"risk_hat": -cv_mse(c.X, c.y, c.p1.S_hat)},
@@ -444,6 +508,9 @@ MUTANTS = [
     pytest.param({"alpha_hat": alpha_pseudo_inverse}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-pinv-K-only"),
     pytest.param({"alpha_hat": alpha_ridge_formula}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-ridge-formula"),
     pytest.param({"alpha_hat": alpha_fitted_values}, {A_STATIONARY, A_OBJECTIVE}, id="alpha-fitted-values"),
+    pytest.param(  # right while K is invertible (the stationary check's inputs); raises on an exactly singular K
+        {"alpha_hat": alpha_normal_equations}, {A_OBJECTIVE}, id="alpha-uncancelled-normal-equations"
+    ),
     pytest.param(  # a (m, 1) column: right values, wrong shape (broadcasts into a grid in the starter code)
         {"mercer_kernel_regress": regress_column}, {REG_SHAPE, REG_VALUES}, id="regress-column-output"
     ),
@@ -455,6 +522,11 @@ MUTANTS = [
         {"mercer_kernel_regress": regress_returns_alpha},
         {REG_SHAPE, REG_LIMITS, REG_VALUES},
         id="regress-returns-alpha",
+    ),
+    pytest.param(  # kernel(X, X) and kernel(x, X) for whole Gram matrices, next to elementwise kernels of its own
+        {"mercer_kernel_regress": regress_of_gram_matrix},
+        {REG_SHAPE, REG_LIMITS, REG_VALUES},
+        id="regress-gram-matrix-calls-with-elementwise-kernels",
     ),
     pytest.param({"kernel2": ref3.kernel1}, {KERNELS}, id="kernel2-same-as-kernel1"),
     pytest.param({"kernel2": lambda x, y: np.exp(-((x - 2 * y) ** 2))}, {KERNELS}, id="kernel-asymmetric"),
@@ -472,6 +544,7 @@ ALTERNATIVES = [
     pytest.param(bic_along_lasso_path, id="p1-bic-along-lasso-path-ols-refit"),
     pytest.param(stability_selection, id="p1-stability-selection"),
     pytest.param(full_length_beta, id="p1-beta-full-length-50"),
+    pytest.param(no_intercept_refit, id="p1-no-intercept-refit-loo-risk"),
     pytest.param(  # plain Python list, list and float
         lambda c: {"S_hat": c.p1.S_hat.tolist(), "beta_hat": c.p1.beta_hat.tolist(), "risk_hat": float(c.p1.risk_hat)},
         id="p1-python-lists",
@@ -497,6 +570,10 @@ ALTERNATIVES = [
         {"alpha_hat": alpha_inverse, "mercer_kernel_regress": regress_starter_inverse}, id="p3-explicit-inverse"
     ),
     pytest.param({"alpha_hat": alpha_column}, id="p3-alpha-as-column"),
+    pytest.param({"alpha_hat": alpha_pinv}, id="p3-alpha-pinv-of-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_lstsq}, id="p3-alpha-lstsq-on-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_cholesky}, id="p3-alpha-cholesky-of-K-plus-lambda-I"),
+    pytest.param({"alpha_hat": alpha_eigh}, id="p3-alpha-eigendecomposition-of-K"),
     pytest.param({"mercer_kernel_regress": regress_scalar_loops}, id="p3-regress-scalar-loops"),
     pytest.param(  # the assignment's other spelling, and no mercer_kernel_regress at all
         {"mercer_kernel_regress": REMOVED, "mercere_kernel_regress": ref3.mercer_kernel_regress},
@@ -517,6 +594,14 @@ ALTERNATIVES = [
         id="p3-scalar-math-exp-kernels",
     ),
     pytest.param({"kernel1": gram_kernel(0.5), "kernel2": gram_kernel(0.1)}, id="p3-gram-matrix-kernels"),
+    pytest.param(  # a real solution: kernels only for 1-D arrays, and a regression calling kernel(X, X), kernel(x, X)
+        {
+            "mercer_kernel_regress": regress_of_gram_matrix,
+            "kernel1": gram_matrix_kernel(0.5),
+            "kernel2": gram_matrix_kernel(0.1),
+        },
+        id="p3-gram-matrix-kernels-and-regression",
+    ),
     pytest.param(  # Laplacian and Matern (nu = 3/2)
         {"kernel1": lambda x, y: np.exp(-np.abs(x - y) / 0.3), "kernel2": matern32}, id="p3-laplacian-matern"
     ),

@@ -4,6 +4,7 @@ each flawed one loses exactly the checks its flaw names (examples/make_submissio
 from __future__ import annotations
 
 import csv
+import html
 import importlib.util
 import json
 import re
@@ -30,13 +31,6 @@ FLAGGED = "p4_weak"  # reports 0.99 for models that reach far less: flagged for 
 @pytest.fixture(scope="module")
 def graded(graded_examples):
     return graded_examples
-
-
-def _failed_checks(out, name):
-    import json
-
-    tests = json.loads((out / name / "results.json").read_text())["tests"]
-    return {line for t in tests for line in t["output"].splitlines() if not line.startswith("[passed]")}
 
 
 def _expected_failures(config, variant) -> set[str]:
@@ -89,7 +83,9 @@ def test_gradebook_has_otters_layout(graded):
 
 
 def _outputs(out, name: str) -> str:
-    return "\n".join(t["output"] for t in json.loads((out / name / "results.json").read_text())["tests"])
+    """The messages of results.json as written, less the HTML escaping Gradescope's markdown needs."""
+    tests = json.loads((out / name / "results.json").read_text())["tests"]
+    return "\n".join(html.unescape(t["output"]) for t in tests)
 
 
 def test_p4_models_are_reported_with_accuracy_parameters_and_layers(graded):

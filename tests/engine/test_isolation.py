@@ -323,14 +323,22 @@ def test_same_submission_same_grade_whatever_the_jobs(graded, tmp_path):
 
 
 def test_check_command_prints_the_public_table(graded, tmp_path, capsys):
+    """A student reads public points out of the public maximum, and what hidden checks carry besides."""
+    import re
+
     from autograder.cli import main
 
     config, _, _, _ = graded
     notebook = tmp_path / "mine.ipynb"
     notebook.write_text(nbformat.writes(_notebook(GOOD_P2.replace("p * c2", "c2"), LAMBDAS)))
-    assert main(["--config", str(config.path), "check", str(notebook)]) == 0
+    page = tmp_path / "mine.html"
+    assert main(["--config", str(config.path), "check", str(notebook), "--html", str(page)]) == 0
     out = capsys.readouterr().out
     assert "2.1 Optimal bandwidth and risk bound (functions)" in out and "does not minimize" in out
-    assert "Public checks only" in out
+    assert re.search(r"0\.50 / 1\s+failed\s+\(\+1 in hidden checks\)", out), out
+    assert re.search(r"0\.50 / 0\.5\s+ok\b", out), "3.3's public check passed: ok"
+    assert "hidden checks carry 12.75 more points when your submission is graded; 22 are graded by hand." in out
     assert "q1_2_S.support_recovery" not in out and "(hidden)" not in out
     assert "brain_food_model_1.keras could not be graded: it was not submitted next to the notebook" in out
+    html = page.read_text()
+    assert "2 hidden checks worth 1 point will be shown when grades are published." in html

@@ -172,7 +172,7 @@ def _engine_scores(config, out, name: str) -> dict[str, tuple[float, float]]:
             reachable = 0.0
             for hidden in (False, True):  # each test lists its checks' lines in grading.yml's order
                 checks = [(c_name, c) for c_name, c in question.checks.items() if c.hidden == hidden]
-                lines = tests[hidden]["output"].splitlines() if checks else []
+                lines = [line for line in tests[hidden]["output"].splitlines() if line] if checks else []
                 assert len(lines) == len(checks), f"{name}: {q} lines {lines}"
                 for (c_name, check), line in zip(checks, lines):
                     if not ITEMS[f"{q}.{c_name}"].engine_only:
