@@ -4,13 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install data build clean
+.PHONY: demo test install data build student-env clean
 
-demo: data build
+demo: data build student-env
 	$(BIN)/assn1 grade examples/submissions -o out -j 2
 
-test: $(STAMP)
+test: student-env
 	$(BIN)/python -m pytest
+
+# The students' environment (grading.yml `environment`) that student code runs in; rebuilt only when a pin changes.
+student-env: $(STAMP)
+	$(BIN)/assn1 env create
 
 install: $(STAMP)
 
@@ -34,4 +38,4 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache dist
+	rm -rf $(VENV) .venv-student *.egg-info .pytest_cache dist

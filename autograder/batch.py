@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder import environment
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config
 from autograder.fingerprint import Fingerprint, fingerprint
@@ -98,7 +99,8 @@ def run_batch(
     """Bring the gradebook up to date for `submissions` and return their results in input order; what must be
     graded goes to `executor` (default: `jobs` processes on this machine)."""
     stop_dead_runs(gradebook)
-    isolation = choose_isolation(options.isolation)
+    kernel = environment.require(config)  # refused in one line before anything is kept, rescored or graded
+    isolation = choose_isolation(options.isolation, str(kernel.python), kernel.paths)
     bundle = build_bundle(config, include_hidden=options.include_hidden)
     fp = fingerprint(config, bundle, isolation.level, gradebook.digest, options.notebook_timeout_s)
     decisions = decide(submissions, gradebook.load(), fp, regrade)

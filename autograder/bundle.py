@@ -15,6 +15,10 @@ otter_config.json, tests/, files/). It is completed here so that every path grad
   grades /autograder/submission and writes results.json (`autograder.gradescope`);
 - otter_config.json names the plugin `autograder.otter_plugin.EngineGrades`, through which
   `otter run` (which never runs run_autograder) grades with the engine too.
+
+environment.yml is the student environment (grading.yml `environment`): the students' Python and
+their pinned library versions, then this project's other requirements (`environment.requirements`),
+the list `assn1 env create` installs for `assn1 grade`'s kernels.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from autograder.config import Config
+from autograder.environment import requirements
 from autograder.errors import Assn1Error
 from autograder.in_kernel import BUNDLE_NAME
 
@@ -41,6 +46,7 @@ PROJECT_DIR = "files/assn1"  # inside the zip; /autograder/source/files/assn1 on
 DISTRIBUTION = "assn1"  # pyproject's project name: its dependencies are the grading environment's
 # Installed on the grading machine with otter itself (its environment.yml), so not listed again.
 OTTER_PROVIDES = frozenset({"otter-grader", "nbformat", "nbclient", "ipykernel", "pytest"})
+BUILD_TOOLS = frozenset({"uv"})  # builds the student environment here; nothing on the grading machine uses it
 GRADING_PLATFORM = {"sys_platform": "linux", "platform_machine": "x86_64"}  # Gradescope's image
 READY = ".setup_data_done"  # in the data folder, once setup_data.sh has made the data
 SETUP_DATA = """\
@@ -94,11 +100,13 @@ class BundleError(Assn1Error):
     """otter generate failed, or a file the bundle needs is missing."""
 
 
-def grading_requirements() -> list[str]:
-    """This project's dependencies as Gradescope's Linux x86-64 image needs them, less otter's own.
+def grading_requirements(marker_env: dict[str, str] | None = None) -> list[str]:
+    """This project's dependencies as Gradescope's Linux x86-64 image (or the platform `marker_env`
+    describes) needs them, less otter's own and the build tools.
 
     Read from the installed package's metadata, so pyproject.toml stays the one list.
     """
+    marker_env = marker_env or GRADING_PLATFORM
     try:
         declared = importlib.metadata.requires(DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:
@@ -108,9 +116,9 @@ def grading_requirements() -> list[str]:
     needed = []
     for text in declared:
         requirement = Requirement(text)
-        if canonicalize_name(requirement.name) in OTTER_PROVIDES:
+        if canonicalize_name(requirement.name) in OTTER_PROVIDES | BUILD_TOOLS:
             continue
-        if requirement.marker is not None and not requirement.marker.evaluate({**GRADING_PLATFORM, "extra": ""}):
+        if requirement.marker is not None and not requirement.marker.evaluate({**marker_env, "extra": ""}):
             continue
         requirement.marker = None
         needed.append(str(requirement))
@@ -128,7 +136,10 @@ def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
             if not source.is_file():
                 raise BundleError(f"{source} is missing; run `assn1 data generate` (or fetch) before `assn1 build`.")
             shutil.copyfile(source, stage / "data" / name)
-        (stage / "requirements.txt").write_text("\n".join(grading_requirements()) + "\n", encoding="utf-8")
+        # The student environment's pins and Python (grading.yml `environment`): students' code runs with the
+        # versions `assn1 grade` gives its kernels, and the engine beside it.
+        listed = requirements(config, GRADING_PLATFORM)
+        (stage / "requirements.txt").write_text("\n".join(listed) + "\n", encoding="utf-8")
         # How `otter run` lays out its own results.json (Gradescope's comes from the engine): a visible
         # "Public Tests" summary, and each question's full results once grades are published.
         otter_config = {"lang": "python", "show_hidden": True, "force_public_test_summary": True}
@@ -137,7 +148,7 @@ def write_zip(config: Config, autograder_dir: Path, target: Path) -> Path:
         command = [
             *[sys.executable, "-m", "otter", "generate", "-t", str(autograder_dir / "tests")],
             *["-o", str(generated), "-r", "requirements.txt", "-c", "otter_config.json"],
-            *["--python-version", f"{sys.version_info.major}.{sys.version_info.minor}", "autograder", "data"],
+            *["--python-version", config.environment.python, "autograder", "data"],
         ]
         result = subprocess.run(command, cwd=stage, capture_output=True, text=True)
         if result.returncode != 0:

@@ -53,6 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     cache = data.add_parser("cache", help="decompress the P4 test segments once for grading (reused while unchanged)")
     cache.set_defaults(run=_data_cache)
 
+    env = commands.add_parser("env", help="the students' environment student code runs in").add_subparsers(
+        dest="env_command", metavar="ACTION"
+    )
+    env_create = env.add_parser("create", help="build it with grading.yml's pins (again only when they changed)")
+    env_create.add_argument(
+        "--python",
+        default=None,
+        metavar="PATH",
+        help="interpreter to build with (default: grading.yml's version, else the closest)",
+    )
+    env_create.set_defaults(run=_env_create)
+    env_show = env.add_parser("show", help="the declared and the installed versions side by side")
+    env_show.set_defaults(run=_env_show)
+
     build = commands.add_parser("build", help="generate student_template/ and the autograder from the master notebook")
     build.set_defaults(run=_build)
 
@@ -269,6 +283,27 @@ def _data_verify(args: argparse.Namespace, config: Config) -> int:
     failed = sum(not r.ok for r in reports)
     print(f"{len(reports) - failed} ok, {failed} with problems")
     return 1 if failed else 0
+
+
+def _env_create(args: argparse.Namespace, config: Config) -> int:
+    from autograder import environment
+
+    started = time.monotonic()
+    installed, built = environment.create(config, python=args.python)
+    what = f"built in {time.monotonic() - started:.0f} s" if built else "already up to date"
+    print(
+        f"student environment {config.environment.name} {what}: {_show(installed.dir)} "
+        f"(Python {installed.python_version}, {len(config.environment.packages)} pinned packages)"
+    )
+    return 0
+
+
+def _env_show(args: argparse.Namespace, config: Config) -> int:
+    from autograder import environment
+
+    installed = environment.inspect(config)
+    print("\n".join(environment.show(config, installed)))
+    return 1 if environment.problems(config, installed) else 0
 
 
 def _build(args: argparse.Namespace, config: Config) -> int:
@@ -532,6 +567,7 @@ def _check(args: argparse.Namespace, config: Config) -> int:
 
 
 def _rehearse(args: argparse.Namespace, config: Config) -> int:
+    from autograder import environment
     from autograder.bundle import ZIP_NAME
     from autograder.rehearsal import question_scores, rehearse
     from autograder.submissions import find_submissions
@@ -539,9 +575,10 @@ def _rehearse(args: argparse.Namespace, config: Config) -> int:
     zip_path = args.zip or config.build.dist_dir / ZIP_NAME
     if not zip_path.is_file():
         raise Assn1Error(f"{zip_path} not found; run `assn1 build` first.")
+    python = str(environment.require(config).python)  # otter's environment on Gradescope: the same pins
     submissions = find_submissions(args.paths)
     print(f"rehearsing {len(submissions)} submission(s) with {_show(zip_path)} (data step once per tree) ...")
-    for result in rehearse(zip_path, submissions, args.out, jobs=args.jobs):
+    for result in rehearse(zip_path, submissions, args.out, jobs=args.jobs, python=python):
         scores = question_scores(result.results)
         total = sum(scores.values())
         print(f"  {result.name:<28} {total:6.2f} points  ({result.seconds:.0f} s)")

@@ -9,6 +9,7 @@ before any notebook runs. Relative paths are resolved against the folder of grad
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -155,12 +156,24 @@ class Build:
 
 
 @dataclass(frozen=True)
+class StudentEnvironment:
+    """The environment students wrote their notebooks in (their term's Google Colab): student code is
+    graded with exactly these versions, built into `dir` by `assn1 env create`."""
+
+    name: str
+    python: str  # major.minor, as students have it, e.g. "3.13"
+    dir: Path
+    packages: dict[str, str]  # distribution name -> exact version
+
+
+@dataclass(frozen=True)
 class Config:
     assignment: Assignment
     problems: dict[str, Problem]
     limits: Limits
     data: Data
     build: Build
+    environment: StudentEnvironment
     path: Path = dataclasses.field(default=Path(CONFIG_NAME), compare=False)
 
     @property
@@ -188,6 +201,7 @@ def load_config(path: str | Path) -> Config:
         path=path,
         data=_resolve_paths(config.data, root),
         build=Build(*(root / getattr(config.build, f.name) for f in dataclasses.fields(Build))),
+        environment=dataclasses.replace(config.environment, dir=(root / config.environment.dir).resolve()),
     )
     _check_semantics(config)
     from autograder.keys import configured_checks  # the checks' own declarations: names and params
@@ -253,6 +267,39 @@ def _check_semantics(config: Config) -> None:
             raise ConfigError(
                 f"{where}: `data.problem1.generate.{field}` should be [low, high] with 0 <= low <= high; got [{low}, {high}]."
             )
+    _check_environment(where, config.environment)
+
+
+# What the kernel itself runs on: a student environment without it could not run a notebook.
+KERNEL_PACKAGE = "ipykernel"
+
+
+def _check_environment(where: Path, env: StudentEnvironment) -> None:
+    """Python as major.minor, and each package pinned to one exact release (a version, not a range)."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    if not re.fullmatch(r"3\.\d{1,2}", env.python):
+        raise ConfigError(f'{where}: `environment.python` should be a Python version like "3.13"; got {env.python!r}.')
+    if not env.packages:
+        raise ConfigError(
+            f'{where}: `environment.packages` should pin the libraries students use, e.g. numpy: "2.1.3".'
+        )
+    for name, version in env.packages.items():
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+            raise ConfigError(f"{where}: `environment.packages` has {name!r}, which is not a package name.")
+        try:
+            exact = str(Version(version)) == version  # "2.1.3"; not ">=2.1", "2.1.*" or "v2.1.3"
+        except InvalidVersion:
+            exact = False
+        if not exact:
+            raise ConfigError(
+                f'{where}: `environment.packages.{name}` should be one exact version like "1.6.1"; got {version!r}.'
+            )
+    if KERNEL_PACKAGE not in {canonicalize_name(n) for n in env.packages}:
+        raise ConfigError(
+            f"{where}: `environment.packages` should pin {KERNEL_PACKAGE}, which runs the notebooks' kernel."
+        )
 
 
 def _check_question(where: Path, key: str, question: Question) -> None:

@@ -27,6 +27,7 @@ from autograder.results import Unobserved
 IGNORE_TAG = "otter_ignore"
 MAX_RESTARTS = 3
 RESULT_START, RESULT_END = "<<assn1-result>>", "<<end-assn1-result>>"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # The display messages in which the setup code sends each cell's figure descriptions (probing.py).
 FIGURES_MIME = "application/vnd.assn1.figures+json"
 # otter's own calls: the grader does the checking, so these lines never run under grading.
@@ -36,12 +37,17 @@ OTTER_LINE = re.compile(
 
 
 class ConfinedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel command starts behind the sandbox's prefix."""
+    """A kernel manager whose kernel command starts behind the sandbox's prefix, on `python` (the
+    student environment's interpreter) when one is given, else on the kernelspec's own."""
 
     prefix: list[str] = []
+    python: str = ""
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return [*self.prefix, *super().format_kernel_cmd(extra_arguments)]
+        command = super().format_kernel_cmd(extra_arguments)
+        if self.python:  # the python3 kernelspec is `<python> -m ipykernel_launcher -f <connection file>`
+            command = [self.python, *command[1:]]
+        return [*self.prefix, *command]
 
 
 @dataclass
@@ -50,6 +56,7 @@ class CellRecord:
     status: str  # ran / error / timeout / killed-kernel / skipped-tag / not-reached
     seconds: float = 0.0
     detail: str = ""
+    traceback: str = ""  # of an error: IPython's traceback text, colours removed
 
 
 @dataclass
@@ -95,6 +102,7 @@ class RunSpec:
     notebook_timeout_s: float
     probe_timeout_s: float
     figure_token: str = ""  # figure messages without it are not the setup code's, and are dropped
+    python: str = ""  # the kernel's interpreter (the student environment's); "" for the kernelspec's own
 
 
 def run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
@@ -123,7 +131,7 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
         while True:
             t0 = time.monotonic()
             try:
-                await _start(client, prefix, scratch, env, connection_dir / f"run-{result.restarts}")
+                await _start(client, prefix, scratch, env, connection_dir / f"run-{result.restarts}", spec.python)
                 result.timed("kernel start", t0)
             except Exception as exc:  # noqa: BLE001 - reported as the submission's status
                 log = connection_dir / "kernel.log"
@@ -156,6 +164,7 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                         status, detail = await _execute_cell(client, nb, position, min(cell_timeout_s, deadline - t0))
                         result.figures[position] = take_figures(cell, spec.figure_token)
                         record.status, record.detail, record.seconds = status, detail, time.monotonic() - t0
+                        record.traceback = error_traceback(cell) if status == "error" else ""
                         if status in ("ran", "error", "timeout"):
                             replay.append(position)
                     position += 1
@@ -184,12 +193,14 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
     return result
 
 
-async def _start(client: NotebookClient, prefix: list[str], scratch: Path, env: dict, connection_dir: Path) -> None:
+async def _start(
+    client: NotebookClient, prefix: list[str], scratch: Path, env: dict, connection_dir: Path, python: str = ""
+) -> None:
     """A fresh kernel behind `prefix`, its sockets in a folder of their own (a restart must not meet stale ones)."""
     connection_dir.mkdir()
     os.chmod(connection_dir, 0o777)  # the kernel's user creates its sockets here
     km = ConfinedKernelManager(kernel_name="python3", transport="ipc")
-    km.prefix = prefix
+    km.prefix, km.python = prefix, python
     km.connection_file = str(connection_dir / "kernel.json")
     km.ip = str(connection_dir / "ipc")
     # Interrupt through the control channel: a signal would stop the sandbox's launcher, not the kernel.
@@ -197,6 +208,9 @@ async def _start(client: NotebookClient, prefix: list[str], scratch: Path, env: 
     client.km = km
     km.write_connection_file()
     os.chmod(km.connection_file, 0o644)
+    owner = connection_dir.parent.stat()  # the kernel's user (sandbox.hand_over)
+    if os.geteuid() == 0 and owner.st_uid != 0:  # ipykernel 6 rewrites its connection file as it starts
+        os.chown(km.connection_file, owner.st_uid, owner.st_gid)
     with open(connection_dir.parent / "kernel.log", "ab") as log:  # the kernel's own chatter, for diagnosis
         await km.start_kernel(cwd=str(scratch), env=env, stdout=log, stderr=log)
     await client.async_start_new_kernel_client()
@@ -235,6 +249,14 @@ def take_figures(cell: nbformat.NotebookNode, token: str) -> list[dict]:
         "image/png" in o.get("data", {}) for o in kept if o.get("output_type") in ("display_data", "execute_result")
     )
     return sent if shown and token else []
+
+
+def error_traceback(cell: nbformat.NotebookNode) -> str:
+    """The traceback text of a cell's first error output, without the terminal colours."""
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not errors:
+        return ""
+    return ANSI.sub("", "\n".join(str(line) for line in errors[0].get("traceback", [])))[-20_000:]
 
 
 async def _execute_cell(client: NotebookClient, nb, index: int, timeout: float) -> tuple[str, str]:
@@ -306,10 +328,12 @@ def _parse_result(text: str | None, timeout_s: float, max_bytes: int = 20_000_00
     return value["value"]
 
 
-def kernel_env(scratch: Path, shipped: Path, seed: int) -> dict[str, str]:
-    """A small, explicit environment for the kernel: nothing of the grader's leaks in."""
+def kernel_env(scratch: Path, shipped: Path, seed: int, python: str = "") -> dict[str, str]:
+    """A small, explicit environment for the kernel: nothing of the grader's leaks in. With `python`
+    (the student environment's interpreter), its folder comes first on PATH, as in an activated one."""
+    path = os.environ.get("PATH", "/usr/bin:/bin")
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": f"{Path(python).parent}{os.pathsep}{path}" if python else path,
         "HOME": str(scratch),
         "PYTHONPATH": str(shipped),
         "PYTHONHASHSEED": str(seed),

@@ -2,9 +2,10 @@
 
 Two fingerprints. The observation fingerprint covers what changes what a submission's run observes —
 the grading code, the probes' inputs (keys without their secret fields), the data files, the limits,
-the seed, the isolation level: when it differs, the notebook runs again. The score fingerprint covers
-what only changes how observations are judged — points, visibility, tolerances, params, the keys'
-secret (expected) values, the questions — and is applied to the stored observations without a kernel.
+the seed, the isolation level, the students' library versions: when it differs, the notebook runs
+again. The score fingerprint covers what only changes how observations are judged — points,
+visibility, tolerances, params, the keys' secret (expected) values, the questions — and is applied to
+the stored observations without a kernel.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ OBSERVE_PARTS = {
     "limits": "grading.yml's limits changed",
     "seed": "the assignment seed changed",
     "isolation": "the isolation level changed",
+    "environment": "the student environment (grading.yml `environment`) changed",
 }
 
 
@@ -75,6 +77,8 @@ def fingerprint(
         "limits": digest({**dataclasses.asdict(config.limits), "notebook_timeout_s_given": timeout_s}),
         "seed": digest(config.assignment.seed),
         "isolation": isolation,
+        # the declared versions (`assn1 grade` runs only on an environment that has them): a changed pin regrades
+        "environment": digest({k: v for k, v in dataclasses.asdict(config.environment).items() if k != "dir"}),
     }
     secrets = {i: {k: key[k] for k in ITEMS[i].secret if k in key} for i, key in keys.items()}
     questions = {

@@ -16,6 +16,7 @@ command when `otter run` grades.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pickle
@@ -43,6 +44,8 @@ def grade_tree(autograder_dir: Path, isolation: str = "auto", exclude: tuple[str
     """Grade autograder_dir/submission (less the top-level names in `exclude`) with the engine and write
     results/results.json and results/results.pkl; return the result."""
     config = load_config(find_config(PROJECT))
+    # This environment is the students' (environment.yml holds grading.yml's pins): kernels run on it too.
+    config = dataclasses.replace(config, environment=dataclasses.replace(config.environment, dir=Path(sys.prefix)))
     keys = PROJECT / BUNDLE_NAME  # every check's key, hidden ones included, as `assn1 build` made them
     if not keys.is_file():
         raise Assn1Error(f"{keys} is missing; rebuild the zip with `assn1 build`.")

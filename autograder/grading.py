@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import nbformat
 from tqdm import tqdm
 
-from autograder import evidence, execution, isolated, probing, sandbox
+from autograder import drift, environment, evidence, execution, isolated, probing, sandbox
 from autograder.build import ship_package
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config, Limits
@@ -87,11 +87,13 @@ class Graded:
 class Station:
     """Where one machine grades a job's tasks: its scratch folder (the checking code shipped into it, the
     notebook's data files staged), its isolation, the keys with their batch data prepared on this machine,
-    and this machine's data folders, which its kernels must not read."""
+    the students' environment its kernels run in, and this machine's data folders, which its kernels must
+    not read."""
 
     workspace: Path
     isolation: sandbox.Isolation
     keys: dict
+    kernel: environment.Installed
     hidden: tuple[Path, ...] = ()
 
     @property
@@ -107,7 +109,8 @@ class StationError(Assn1Error):
 def job_for(config: Config, options: GradeOptions, bundle: dict | None = None) -> Job:
     """The job of a batch graded on this machine's view of grading.yml: keys built (when not given) and their
     batch data prepared here, once; the data files a notebook reads read into it."""
-    isolation = sandbox.choose_isolation(options.isolation)
+    kernel = environment.require(config)  # student code runs with the declared versions, or not at all
+    isolation = sandbox.choose_isolation(options.isolation, str(kernel.python), kernel.paths)
     bundle = bundle or build_bundle(config, include_hidden=options.include_hidden)
     keys, problems = prepare_keys(bundle["keys"])
     for problem in problems:
@@ -186,7 +189,11 @@ def open_station(job: Job, data: tuple[Path, Path] | None = None) -> Station:
     prepared keys are used: this is the machine that prepared them.
     """
     try:
-        isolation = sandbox.choose_isolation(job.level)
+        kernel = environment.require(job.config)
+    except environment.StudentEnvironmentError as exc:
+        raise StationError(f"it cannot run student code in the students' environment: {exc}") from None
+    try:
+        isolation = sandbox.choose_isolation(job.level, str(kernel.python), kernel.paths)
     except sandbox.SandboxError as exc:
         raise StationError(f"it cannot confine student code at {job.level}: {exc}") from None
     keys, hidden = job.bundle["keys"], ()
@@ -195,7 +202,7 @@ def open_station(job: Job, data: tuple[Path, Path] | None = None) -> Station:
         hidden = tuple(Path(p).resolve() for p in data)
     workspace = Path(tempfile.mkdtemp(prefix="assn1-grade-"))
     os.chmod(workspace, 0o755)
-    station = Station(workspace, isolation, keys, hidden)
+    station = Station(workspace, isolation, keys, kernel, hidden)
     ship_package(workspace / "shipped" / "autograder", {"configs": {}, "keys": {}})
     _readable(workspace / "shipped")
     station.data_files.mkdir()
@@ -280,6 +287,7 @@ def grade_task(job: Job, station: Station, task: Task) -> Graded:
 def grade_one(job: Job, station: Station, task: Task) -> Graded:
     """Grade one submission at `station`: its result, and its notebook as it ran."""
     config, options, bundle, isolation = job.config, job.options, job.bundle, station.isolation
+    kernel = station.kernel  # the students' environment: their code runs with its versions
     started = time.monotonic()
     home = station.workspace / task.name
     scratch, connection_dir, kept, handed = home / "work", home / "conn", home / "files", home / "in"
@@ -302,14 +310,16 @@ def grade_one(job: Job, station: Station, task: Task) -> Graded:
         connection_dir=connection_dir,
         shipped=station.workspace / "shipped",
         hidden=_hidden_paths(config, options, Path(task.source), station.hidden),
-        visible=sandbox.python_paths(),
+        visible=sandbox.python_paths(kernel.paths),
     )
     seed = submission_seed(config, task.name)
     limits = config.limits
     notebook_timeout_s = options.notebook_timeout_s or limits.notebook_timeout_s
     prepared = time.monotonic()
     with sandbox.process_cap(task.name, limits.max_processes) as cgroup:
-        run = _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s)
+        run = _execute(
+            nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s, str(kernel.python)
+        )
     timings = {"unpack and stage": prepared - started, **run.phases}
     t0 = time.monotonic()
     measured = measure_files(kept, keys, check_ids, _file_runner(config, isolation, box, kept, seed))
@@ -336,8 +346,8 @@ def grade_one(job: Job, station: Station, task: Task) -> Graded:
         isolation.level,
         time.monotonic() - started,
         score_questions(config, results),
-        concerns=_run_concerns(run, limits, notebook_timeout_s),
-        notes=_notes(run, isolation, cgroup is not None),
+        concerns=_run_concerns(run, limits, notebook_timeout_s) + _drift_concerns(run, kernel),
+        notes=(*_notes(run, isolation, cgroup is not None), kernel.note(config.environment)),
         observations=observations,
         timings=timings,
     )
@@ -365,19 +375,22 @@ def _probed(run: execution.Execution, check_id: str):
     return Unobserved("the notebook did not finish", "limit")
 
 
-def _execute(nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s) -> execution.Execution:
+def _execute(
+    nb, isolation, limits, box, cgroup, seed, keys, check_ids, notebook_timeout_s, python
+) -> execution.Execution:
     token = secrets.token_hex(16)  # figure messages from anything but the setup code lack it
     spec = execution.RunSpec(
         prefix=sandbox.kernel_prefix(isolation, limits, box, cgroup),
         scratch=box.scratch,
         connection_dir=box.connection_dir,
-        env=execution.kernel_env(box.scratch, box.shipped, seed),
+        env=execution.kernel_env(box.scratch, box.shipped, seed, python),
         setup_code=probing.setup_code(seed, token),
         probe_code={i: probing.probe_code(i, keys[i], str(box.shipped)) for i in check_ids if not ITEMS[i].engine_only},
         cell_timeout_s=limits.cell_timeout_s,
         notebook_timeout_s=notebook_timeout_s,
         probe_timeout_s=limits.probe_budget_s + 10,
         figure_token=token,
+        python=python,
     )
     return execution.run(execution.prepare(nb), spec)
 
@@ -429,6 +442,22 @@ def _run_concerns(run: execution.Execution, limits: Limits, notebook_timeout_s: 
                 f"the notebook reached its time limit ({notebook_timeout_s:g} s, limits.notebook_timeout_s){rest}",
             )
         )
+    return tuple(concerns)
+
+
+def _drift_concerns(run: execution.Execution, kernel: environment.Installed) -> tuple[Concern, ...]:
+    """Cells whose error looks like an API change in a declared library (`drift.detect`): a concern each,
+    with the error, the library and its version in the student environment; the score stands."""
+    names = drift.notebook_names(c.source for c in run.notebook.cells if c.cell_type == "code")
+    libraries = kernel.libraries()
+    concerns = []
+    for cell in run.cells:
+        if cell.status != "error":
+            continue
+        ename, _, evalue = cell.detail.partition(": ")
+        found = drift.detect(ename, evalue, cell.traceback, libraries, names)
+        if found:
+            concerns.append(Concern("drift", drift.describe(found, cell.index + 1)))
     return tuple(concerns)
 
 

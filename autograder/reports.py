@@ -193,9 +193,12 @@ def _markdown(text: str) -> str:
 
 
 def concern_line(concern: Concern, public: bool = False) -> str:
-    """A concern as the summary (or, `public`, a student's results.json) shows it, its kind first.
+    """A concern as the summary (or, `public`, a student's results.json) shows it, its kind first (a
+    drift concern's text begins with its own: "possible library version difference").
 
     A grader fault's cause is for the instructor: an exception's text could quote a key's value."""
+    if concern.kind == "drift":
+        return str(concern)
     label = {"grader": "grader fault, to be regraded", "limit": "limit reached", "flag": "flagged"}[concern.kind]
     if public and concern.kind == "grader":
         return f"{label}: {concern.check_id or 'this submission'} could not be judged on the grader's side"

@@ -4,7 +4,7 @@ Three outcomes per check: "passed" and "failed" judge the student's answer; "err
 grader could not judge it (its own fault), which scores 0 but is never shown as the student's
 mistake and always asks for the instructor's attention. Things an instructor should look at
 without the points changing (a limit that stopped a cell, a reported figure the grader could not
-reproduce) travel as concerns. This module is shipped into notebooks' kernels: standard library only.
+reproduce, an error that looks like a library version difference) travel as concerns. This module is shipped into notebooks' kernels: standard library only.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from autograder.checks.spec import CheckConfig
 
 Outcome = Literal["passed", "failed", "errored"]
-ConcernKind = Literal["grader", "limit", "flag"]
+ConcernKind = Literal["grader", "limit", "flag", "drift"]
 
 # What a student reads when a check errored: the cause goes to the instructor, not here.
 ERRORED_MESSAGE = "this check could not run because of a problem on the grader's side, not in your work; your instructor will regrade it."
@@ -27,7 +27,9 @@ ERRORED_MESSAGE = "this check could not run because of a problem on the grader's
 @dataclass(frozen=True)
 class Concern:
     """Something for the instructor: a grader fault ("grader": the grade is not trustworthy until
-    regraded), a resource limit that stopped the student's code ("limit"), or a check's flag ("flag")."""
+    regraded), a resource limit that stopped the student's code ("limit"), a check's flag ("flag"), or
+    a cell's error that looks like an API change in a declared library ("drift": a possible library
+    version difference; the text says so itself, with the error, the library and its version)."""
 
     kind: ConcernKind
     text: str

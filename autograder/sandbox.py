@@ -62,18 +62,22 @@ class Isolation:
 
 
 @functools.lru_cache(maxsize=None)
-def choose_isolation(requested: str = "auto") -> Isolation:
+def choose_isolation(
+    requested: str = "auto", kernel_python: str = "", kernel_paths: tuple[Path, ...] = ()
+) -> Isolation:
     """The best level this machine allows, or `requested` if it can be had; SandboxError otherwise.
 
-    Where the unprivileged user cannot use the Python environment, bubblewrap maps the kernel to root
-    outside its user namespace (with a note) and rlimits+user is refused: its kernels could not start."""
+    `kernel_python` is the interpreter the kernels run on (the student environment's; this one's when
+    empty), `kernel_paths` the folders it reads. Where the unprivileged user cannot use the Python
+    environments, bubblewrap maps the kernel to root outside its user namespace (with a note) and
+    rlimits+user is refused: its kernels could not start."""
     if requested not in ("auto", *LEVELS):
         raise SandboxError(f"--isolation should be auto or one of {', '.join(LEVELS)}; got {requested!r}.")
     root = os.geteuid() == 0
     if requested in ("auto", "bubblewrap") and _bwrap_works():
         if not root:
             return Isolation("bubblewrap")
-        problem = _nobody_problem("bubblewrap")
+        problem = _nobody_problem("bubblewrap", kernel_python, kernel_paths)
         if not problem:
             return Isolation("bubblewrap", as_nobody=True)
         return Isolation("bubblewrap", note=f"student code is root outside the sandbox's user namespace: {problem}")
@@ -90,11 +94,12 @@ def choose_isolation(requested: str = "auto") -> Isolation:
         raise SandboxError(
             "--isolation rlimits would run student code as root; use rlimits+user (the default without bubblewrap)."
         )
-    problem = _nobody_problem("rlimits+user")
+    problem = _nobody_problem("rlimits+user", kernel_python, kernel_paths)
     if problem:
         raise SandboxError(
             f"student code must run as the unprivileged user nobody here (no bubblewrap), but {problem}; install "
-            "the project where every user can read it (e.g. under /opt), or install bubblewrap."
+            "the project and the student environment (grading.yml `environment.dir`) where every user can read "
+            "them (e.g. under /opt), or install bubblewrap."
         )
     return Isolation("rlimits+user", as_nobody=True)
 
@@ -110,33 +115,39 @@ def _bwrap_works() -> bool:
         return False
 
 
-def _nobody_problem(level: str) -> str:
-    """Why a kernel confined at `level` as the user nobody can't start this Python environment, or ""."""
+def _nobody_problem(level: str, kernel_python: str = "", kernel_paths: tuple[Path, ...] = ()) -> str:
+    """Why processes confined at `level` as the user nobody can't start on this Python environment (the
+    grader's own, for the file-measuring processes) or on the kernels' (`kernel_python`), or ""."""
     if not shutil.which("setpriv"):
         return "setpriv (util-linux) is not installed"
+    checks = [(sys.executable, sys.prefix)]
+    if kernel_python:
+        checks.append((kernel_python, str(Path(kernel_python).parent.parent)))
+    # Finding (not importing) ipykernel reads the environment's folders as nobody, in milliseconds.
+    check = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ipykernel') is None)"
     with tempfile.TemporaryDirectory(prefix="assn1-nobody-") as tmp:
         scratch = Path(tmp)
         os.chmod(scratch, 0o755)
         isolation = Isolation(level, as_nobody=True)
         hand_over(isolation, [scratch])
-        box = Confinement(scratch, scratch, scratch, hidden=(Path.home(),), visible=python_paths())
-        # Finding (not importing) ipykernel reads the environment's folders as nobody, in milliseconds.
-        check = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ipykernel') is None)"
-        command = [*confine(isolation, box), sys.executable, "-c", check]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=scratch)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"the check as nobody failed ({exc})"
-    if done.returncode == 0:
-        return ""
-    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-    return f"the user nobody cannot use the Python environment {sys.prefix} ({tail[0][:160]})"
+        box = Confinement(scratch, scratch, scratch, hidden=(Path.home(),), visible=python_paths(kernel_paths))
+        for python, prefix in checks:
+            command = [*confine(isolation, box), python, "-c", check]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=scratch)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return f"the check as nobody failed ({exc})"
+            if done.returncode != 0:
+                tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+                return f"the user nobody cannot use the Python environment {prefix} ({tail[0][:160]})"
+    return ""
 
 
-def python_paths() -> tuple[Path, ...]:
-    """The Python installation the kernel runs on, which may lie inside a hidden folder."""
+def python_paths(extra: tuple[Path, ...] = ()) -> tuple[Path, ...]:
+    """The Python installations confined processes run on, which may lie inside a hidden folder: the
+    grader's own (the file-measuring processes) and `extra`, the student environment's (the kernel)."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent}
-    return tuple(sorted(paths))
+    return tuple(sorted(paths | set(extra)))
 
 
 def _as_nobody() -> list[str]:

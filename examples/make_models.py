@@ -8,6 +8,7 @@ untrained network for the weak example:
 
 baseline_more_data.keras is the course's baseline architecture trained on segments 0-6 for 10 epochs
 (the calibration row baseline_0-6; the committed file is seed 1 of a run with KERAS_BACKEND=torch).
+Then re-save them with the students' Keras (examples/resave_models.py), as students' files are.
 """
 
 from __future__ import annotations

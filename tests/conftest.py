@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,13 +19,23 @@ matplotlib.use("Agg")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_PROBLEM1 = PROJECT_ROOT.parent / "shared" / "data" / "problem1_Xy.pkl"
+# The student environment `make test` builds (`assn1 env create`): every copy of grading.yml points at it.
+STUDENT_ENV = load_config(PROJECT_ROOT / "grading.yml").environment.dir
+
+
+def project_config(**sections) -> dict:
+    """The project's grading.yml as data, its student environment at the project's, `sections` replaced."""
+    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw["environment"]["dir"] = str(STUDENT_ENV)
+    raw.update(sections)
+    return raw
 
 
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     """The project's grading.yml copied into tmp_path, so data/ lands there."""
     target = tmp_path / "grading.yml"
-    shutil.copyfile(PROJECT_ROOT / "grading.yml", target)
+    target.write_text(yaml.safe_dump(project_config(), sort_keys=False))
     return target
 
 
@@ -126,7 +135,7 @@ def cell_output(cell) -> str:
 def graded_examples(tmp_path_factory):
     """Every example submission graded once by `assn1 grade -j 2`, for the tests of both grading paths."""
     root = tmp_path_factory.mktemp("examples")
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw = project_config()
     raw["build"] = {"master": str(PROJECT_ROOT / raw["build"]["master"]), "student_dir": "student", "dist_dir": "dist"}
     (root / "grading.yml").write_text(yaml.safe_dump(raw, sort_keys=False))  # grading.yml's order kept
     config = load_config(root / "grading.yml")

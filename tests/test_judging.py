@@ -21,7 +21,7 @@ from autograder.results import ERRORED_MESSAGE, CheckResult, Unobserved
 from autograder.suite import ITEMS
 
 from checks.checking import private_bundle
-from conftest import PROJECT_ROOT
+from conftest import project_config
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_malformed_answers_are_failed_with_a_message_never_errored(bundle, what)
 
 
 def _config_with(tmp_path, path: list[str], value):
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw = project_config()  # its student environment: the project's
     node = raw
     for part in path[:-1]:
         node = node[part]

@@ -24,7 +24,7 @@ from autograder.cli import main
 from autograder.data import problem1, problem4
 from autograder.gradebook import NAME, open_gradebook
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, project_config
 from engine.test_isolation import GOOD_P2, LAMBDAS
 
 WRONG_RATE = "def bandwidth_exponent(p):\n    return -1 / (p + 4)\n\ndef risk_exponent(p):\n    return -1 / (p + 4)"
@@ -35,7 +35,7 @@ SLOW = "import time\ntime.sleep(4)"  # so an interruption lands between submissi
 def course(tmp_path_factory):
     """A private grading.yml with its data, and four small submissions."""
     root = tmp_path_factory.mktemp("gradebook")
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw = project_config()
     raw["limits"].update(cell_timeout_s=30, notebook_timeout_s=120)
     (root / "grading.yml").write_text(yaml.safe_dump(raw))
     from autograder.config import load_config

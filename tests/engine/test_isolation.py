@@ -25,7 +25,7 @@ from autograder.reports import write_gradebook, write_results
 from autograder.results import Status
 from autograder.submissions import find_submissions
 
-from conftest import PROJECT_ROOT
+from conftest import project_config
 
 GOOD_P2 = """
 import numpy as np
@@ -100,7 +100,7 @@ def _scenarios(key_path: Path, out_dir: Path, port: int) -> dict[str, nbformat.N
 def graded(tmp_path_factory):
     """One batch with every scenario, plus an unreadable file and a zip, graded with -j 2."""
     root = tmp_path_factory.mktemp("isolation")
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw = project_config()  # its student environment: the project's
     raw["limits"].update(cell_timeout_s=8, notebook_timeout_s=90, memory_mb=2048, max_processes=128, probe_budget_s=10)
     (root / "grading.yml").write_text(yaml.safe_dump(raw))
     config = load_config(root / "grading.yml")

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder import sandbox
+from autograder import environment, sandbox
 from autograder.cli import main
-from autograder.config import Limits
+from autograder.config import Limits, load_config
 
 from conftest import PROJECT_ROOT
 
@@ -82,12 +82,16 @@ def test_rlimits_user_grades_as_the_best_level_does(graded_examples, shared_copy
 
 def _as_unprivileged_grader(folder: Path, env: dict) -> list[str]:
     """The prefix that runs the grader as nobody when the tests run as root: inside a bubblewrap sandbox
-    that shows nobody the Python installation (it may lie in root's private home), or by setpriv alone."""
+    that shows nobody the Python installations, the grader's and the student environment's (they may lie
+    in root's private home), or by setpriv alone."""
     if os.geteuid() != 0:
         return []
     isolation = sandbox.choose_isolation("auto")
     if isolation.level == "bubblewrap" and isolation.as_nobody:
-        box = sandbox.Confinement(folder, folder, PROJECT_ROOT, hidden=(Path.home(),), visible=sandbox.python_paths())
+        student = environment.require(load_config(folder / "grading.yml")).paths
+        box = sandbox.Confinement(
+            folder, folder, PROJECT_ROOT, hidden=(Path.home(),), visible=sandbox.python_paths(student)
+        )
         return sandbox.confine(isolation, box)
     check = [*sandbox._as_nobody(), sys.executable, "-c", "import sys; print(sys.base_prefix)"]
     seen = subprocess.run(check, env=env, cwd=folder, capture_output=True, text=True).stdout.strip()

@@ -21,9 +21,10 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from autograder import environment as student_env
 from autograder.build import build
-from autograder.bundle import GRADING_PLATFORM, OTTER_PROVIDES, PLUGIN, PROJECT_DIR
-from autograder.rehearsal import rehearse
+from autograder.bundle import BUILD_TOOLS, GRADING_PLATFORM, OTTER_PROVIDES, PLUGIN, PROJECT_DIR
+from autograder.rehearsal import activated, rehearse
 from autograder.reports import _num
 from autograder.sandbox import LEVELS
 from autograder.submissions import find_submissions
@@ -56,18 +57,21 @@ def through_the_zip(bundle, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
     out = tmp_path_factory.mktemp("gradescope")
     others = [s for s in find_submissions([EXAMPLES]) if s.name != FULL]
+    python = str(student_env.require(config).python)  # otter's environment: the student environment's pins
 
     def otter_run() -> dict:
         target = tmp_path_factory.mktemp("otter-run")
-        command = [sys.executable, "-m", "otter", "run", "-a", str(zip_path), "-o", str(target)]
+        command = [python, "-m", "otter", "run", "-a", str(zip_path), "-o", str(target)]
         command.append(str(EXAMPLES / f"{FULL}.zip"))
-        done = subprocess.run(command, cwd=config.path.parent, capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            command, cwd=config.path.parent, capture_output=True, text=True, timeout=1800, env=activated(python)
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads((target / "results.json").read_text())
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(rehearse, zip_path, others[0::2], out)
-        second = pool.submit(lambda: (rehearse(zip_path, others[1::2], out), otter_run())[1])
+        first = pool.submit(rehearse, zip_path, others[0::2], out, 1, python)
+        second = pool.submit(lambda: (rehearse(zip_path, others[1::2], out, 1, python), otter_run())[1])
         first.result()
         return out, second.result()
 
@@ -111,21 +115,43 @@ def test_zip_holds_only_what_otter_grades_image_is_given(bundle):
 
 
 def test_zip_installs_every_project_dependency_for_linux(bundle):
-    """environment.yml's pip list holds pyproject's dependencies for Linux (TensorFlow's CPU wheel), otter's aside."""
+    """environment.yml's pip list holds pyproject's dependencies for Linux (TensorFlow's CPU wheel), otter's
+    and the build tools aside, except those the student environment pins (ipykernel)."""
     tomllib = pytest.importorskip("tomllib", reason="pyproject.toml is read with Python 3.11's tomllib")
-    _, zip_path = bundle
+    config, zip_path = bundle
     with zipfile.ZipFile(zip_path) as archive:
         environment = yaml.safe_load(archive.read("environment.yml"))
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d)
     listed = {Requirement(line).name for line in pip}
+    pinned = set(config.environment.packages)
     for text in tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
         requirement = Requirement(text)
         for_linux = requirement.marker is None or requirement.marker.evaluate(GRADING_PLATFORM)
-        expected = for_linux and (requirement.name not in OTTER_PROVIDES or requirement.name == "otter-grader")
+        ours = requirement.name not in OTTER_PROVIDES | BUILD_TOOLS or requirement.name in pinned | {"otter-grader"}
+        expected = for_linux and ours
         assert (requirement.name in listed) == expected, (
             f"{requirement.name}: listed {not expected}, expected {expected}"
         )
     assert "tensorflow-cpu" in listed and "tensorflow" not in listed
+
+
+def test_zips_environment_is_the_declared_student_environment(bundle):
+    """Gradescope builds otter's environment with the students' Python and exactly the pinned versions:
+    the list `assn1 env create` installs, otter's own line aside (it adds its plugins there)."""
+    config, zip_path = bundle
+    with zipfile.ZipFile(zip_path) as archive:
+        environment = yaml.safe_load(archive.read("environment.yml"))
+    assert f"python={config.environment.python}" in environment["dependencies"]
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict) and "pip" in d)
+    assert [line for line in pip if not line.startswith("otter-grader")] == student_env.requirements(
+        config, GRADING_PLATFORM
+    )
+    versions = {Requirement(line).name: str(Requirement(line).specifier) for line in pip}
+    for name, version in config.environment.packages.items():
+        installed_as = student_env.CPU_BUILDS.get(name, name)
+        assert versions[installed_as] == f"=={version}", name
+    installs = student_env.install_list(config)
+    assert [line for line in installs if not line.startswith("otter-grader")] == pip[1:]
 
 
 def test_setup_data_step_is_idempotent(bundle, tmp_path):

@@ -21,7 +21,7 @@ from autograder.data.problem1 import key_path, read_key
 from autograder.results import ERRORED_MESSAGE
 from autograder.suite import ITEMS
 
-from conftest import PROJECT_ROOT
+from conftest import project_config
 from engine.test_isolation import GOOD_P2, LAMBDAS
 
 
@@ -31,7 +31,7 @@ def setup(tmp_path, monkeypatch):
 
     Run from tmp_path: the P4 preparation would also look for a `data` folder in the working folder."""
     monkeypatch.chdir(tmp_path)
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw = project_config()  # its student environment: the project's
     raw["limits"].update(cell_timeout_s=20, notebook_timeout_s=120)
     (tmp_path / "grading.yml").write_text(yaml.safe_dump(raw))
     from autograder.config import load_config

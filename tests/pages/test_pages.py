@@ -30,7 +30,7 @@ from autograder.gradebook import open_gradebook
 from autograder.manual.review import SUGGESTIONS_CSV, read_answers
 from autograder.manual.scores import manual_questions
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, project_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -77,8 +77,7 @@ HOSTILE_CELLS = [
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
-    (root / "grading.yml").write_text(yaml.safe_dump(raw))
+    (root / "grading.yml").write_text(yaml.safe_dump(project_config()))
     from autograder.config import load_config
 
     problem1.generate(load_config(root / "grading.yml"))
