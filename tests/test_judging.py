@@ -21,7 +21,7 @@ from autograder.results import ERRORED_MESSAGE, CheckResult, Unobserved
 from autograder.suite import ITEMS
 
 from checks.checking import private_bundle
-from conftest import project_config
+from conftest import PROJECT_ROOT, project_config
 
 
 @pytest.fixture(scope="module")
