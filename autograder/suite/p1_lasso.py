@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import p1_lasso as checks
+from autograder.checks import p1_mistakes
 from autograder.probes.p1_lasso import probe_answers
 from autograder.suite.item import Item, KeyContext, Param
 
@@ -62,6 +63,13 @@ def problem1_key(ctx: KeyContext) -> dict:
     }
 
 
+def problem1_risk_key(ctx: KeyContext) -> dict:
+    """The truth, and the data's moments: the risk's known mistakes are recomputed from them."""
+    from autograder.data import problem1
+
+    return {**problem1_key(ctx), "moments": p1_mistakes.moments(*problem1.load_xy(ctx.data_dir / ctx.problem1_file))}
+
+
 def _format_key(ctx: KeyContext) -> dict:
     return {"n_cols": 50}
 
@@ -81,6 +89,7 @@ def reference_paths(ctx: KeyContext):
 FIGURES = {"q1_1": reference_paths}  # question -> the reference's figure, beside the student's on the page
 
 ANSWERS = ("S_hat", "beta_hat", "risk_hat")
+MISCONCEPTIONS = p1_mistakes.MISCONCEPTIONS  # the known mistakes its failed checks are matched against
 
 TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof")
 
@@ -123,9 +132,9 @@ ITEMS = [
     _p1(
         "q1_2_risk",
         "risk_band",
-        problem1_key,
+        problem1_risk_key,
         checks.check_risk_band,
-        TRUTH,
+        (*TRUTH, "moments"),
         {
             "alpha": Param(0.01, 1e-6, 0.5, doc="significance level of the sampling band"),
             "selection_allowance": Param(0.5, 0.0, 10.0, doc="widening of the band's upper end for model selection"),
