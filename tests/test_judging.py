@@ -158,17 +158,17 @@ ACCURACY = ["problems", "p4", "questions", "q4_2", "checks", "accuracy", "params
         (
             BETA,
             {"zz": 3.0},
-            "`problems.p1.questions.q1_2_beta.checks.beta_values.params.zz` is not a setting of check `q1_2_beta.beta_values`; its settings: z.",
+            "`problems.p1.questions.q1_2_beta.checks.beta_values.params.zz` is not a setting of check `q1_2_beta.beta_values`; its settings: alpha.",
         ),
         (
             BETA,
-            {"z": -1.0},
-            "`problems.p1.questions.q1_2_beta.checks.beta_values.params.z` should be >= 0.1 and <= 20; got -1.",
+            {"alpha": -1.0},
+            "`problems.p1.questions.q1_2_beta.checks.beta_values.params.alpha` should be >= 0.0001 and <= 0.2; got -1.",
         ),
         (
             BETA,
-            {"z": "three"},
-            "`problems.p1.questions.q1_2_beta.checks.beta_values.params.z` should be a number; got 'three' (str).",
+            {"alpha": "three"},
+            "`problems.p1.questions.q1_2_beta.checks.beta_values.params.alpha` should be a number; got 'three' (str).",
         ),
         (ACCURACY, {"full_from": 0.95}, "`problems.p4.questions.q4_2.checks.accuracy.params.partial_from` is missing"),
         (
@@ -190,7 +190,7 @@ def test_a_check_reads_its_params_defaults_from_its_declaration(tmp_path):
 
     config = load_config(_config_with(tmp_path, BETA, None))
     assert configured_checks(config)["q1_2_beta.beta_values"].params == {
-        "z": ITEMS["q1_2_beta.beta_values"].params["z"].default
+        "alpha": ITEMS["q1_2_beta.beta_values"].params["alpha"].default
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,33 +95,87 @@ def beta_on_support(observed: dict, n_cols: int) -> dict[int, float] | None:
     return None
 
 
+@dataclass(frozen=True)
+class Gram:
+    """The data as least squares needs it: Z'Z, Z'y and y'y for Z = [1, X], so a check can refit any
+    columns without holding X and y."""
+
+    n: int
+    ztz: np.ndarray
+    zty: np.ndarray
+    yty: float
+
+    @classmethod
+    def of(cls, X: np.ndarray, y: np.ndarray) -> Gram:
+        Z = np.column_stack([np.ones(len(y)), X])
+        return cls(len(y), Z.T @ Z, Z.T @ y, float(y @ y))
+
+    @classmethod
+    def from_key(cls, raw: dict) -> Gram:
+        return cls(int(raw["n"]), np.asarray(raw["ztz"], dtype=float), np.asarray(raw["zty"], dtype=float), raw["yty"])
+
+    def to_key(self) -> dict:
+        return {"n": self.n, "ztz": self.ztz.tolist(), "zty": self.zty.tolist(), "yty": self.yty}
+
+    def refit(self, columns: list[int]) -> tuple[dict[int, float], float]:
+        """Least-squares slopes (with an intercept) on `columns`, by column, and the residual sum of squares."""
+        rows = [0] + [j + 1 for j in columns]
+        A, b = self.ztz[np.ix_(rows, rows)], self.zty[rows]
+        theta = np.linalg.lstsq(A, b, rcond=None)[0]
+        return dict(zip(columns, theta[1:].tolist())), max(self.yty - float(theta @ b), 0.0)
+
+
+def usable_columns(observed: dict, n_cols: int) -> list[int]:
+    """The distinct in-range columns of S_hat, sorted: what a refit on the student's support can use."""
+    return sorted({j for j in _indices(observed) or [] if 0 <= j < n_cols})
+
+
+def beta_tolerance(spread: list[list[float]], alpha: float, n_strong: int) -> float:
+    """Standard errors an honest estimate may lie from the refit on S_hat: each honest variant's deviation
+    is normal (mean m, sd s, in standard errors), so |m| + z s with a Bonferroni z bounds all strong
+    coefficients at once with probability 1 - alpha."""
+    from scipy.stats import norm
+
+    z = norm.ppf(1 - alpha / (2 * max(n_strong, 1)))
+    return max(abs(m) + z * s for m, s in spread)
+
+
 def check_beta_values(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
-    """Each strong coefficient in S_hat is within z standard errors of the refit on the true support."""
+    """Each strong coefficient in S_hat is within the honest spread of the least-squares refit on S_hat."""
     estimates = beta_on_support(observed, key["n_cols"])
     if estimates is None:
         return failed(cfg, "`beta_hat` does not line up with `S_hat`, so its values can't be checked.")
-    z = cfg.params["z"]
     strong = [int(j) for j in key["strong"]]
     present = [j for j in strong if j in estimates]
     if not present:
         return failed(cfg, "`S_hat` contains none of the strong signals, so no coefficient can be checked.")
-    far = [j for j in present if abs(estimates[j] - key["beta"][str(j)]) > z * key["se"][str(j)]]
-    good = len(present) - len(far)
-    share = good / len(strong)
-    if far or len(present) < len(strong):
-        missing = len(strong) - len(present)
-        parts = []
-        if far:
-            parts.append(
-                f"{len(far)} strong coefficient{'s' * (len(far) != 1)} of `S_hat` {'are' if len(far) != 1 else 'is'} more than "
-                f"{z:g} standard errors from the least-squares estimate (shrunken lasso values?)"
-            )
-        if missing:
-            parts.append(
-                f"{missing} strong signal{'s are' if missing > 1 else ' is'} missing from `S_hat`, so not estimated"
-            )
-        return failed(cfg, "; ".join(parts) + ".", points=round(share * cfg.points, 6))
-    return passed(cfg, f"every strong coefficient is within {z:g} standard errors of the least-squares estimate.")
+    refit, _ = Gram.from_key(key["gram"]).refit(usable_columns(observed, key["n_cols"]))
+    alpha = cfg.params["alpha"]
+    tolerance = beta_tolerance(key["beta_spread"], alpha, len(strong))
+    far = [j for j in present if abs(estimates[j] - refit[j]) > tolerance * key["se"][str(j)]]
+    missing = len(strong) - len(present)
+    within = (
+        f"{tolerance:.2f} standard errors (the honest spread at alpha={alpha:g}) of the least-squares refit on `S_hat`"
+    )
+    if not far and not missing:
+        return passed(cfg, f"every strong coefficient is within {within}.")
+    share = (len(present) - len(far)) / len(strong)
+    return failed(cfg, _beta_shortfall(len(far), missing, within), points=round(share * cfg.points, 6))
+
+
+def _beta_shortfall(far: int, missing: int, within: str) -> str:
+    """What costs beta_values points: strong coefficients outside the spread, strong signals not estimated."""
+    parts = []
+    if far:
+        parts.append(
+            f"{far} strong coefficient{'s' * (far != 1)} of `S_hat` {'are' if far != 1 else 'is'} not within {within} "
+            "(shrunken lasso values?)"
+        )
+    if missing:
+        parts.append(
+            f"{missing} strong signal{'s are' if missing > 1 else ' is'} missing from `S_hat`, so not estimated"
+        )
+    return "; ".join(parts) + "."
 
 
 def check_risk_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
@@ -135,29 +190,50 @@ def check_risk_format(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckRe
     return passed(cfg, "`risk_hat` is a positive number.")
 
 
-def risk_band(s2: float, dof: int, alpha: float, allowance: float) -> tuple[float, float]:
-    """The (1 - alpha) sampling interval of a residual variance with `dof` degrees of freedom around
-    s2; the upper end widened by `allowance` for the extra error that selecting a model adds."""
-    from scipy.stats import chi2
+def lower_factor(spread: list[list[float]], alpha: float) -> float:
+    """The least ratio of an honest out-of-sample estimate to the in-sample error of the same least-squares
+    fit: (ratio - 1)^(1/3) is close to normal (Wilson-Hilferty) for each honest variant; the smallest
+    alpha/2 quantile over the variants, never below 1 (cross-validating a fixed fit never beats it)."""
+    from scipy.stats import norm
 
-    return s2 * chi2.ppf(alpha / 2, dof) / dof, s2 * chi2.ppf(1 - alpha / 2, dof) / dof * (1 + allowance)
+    z = norm.ppf(alpha / 2)
+    return 1.0 + min(max(m + z * s, 0.0) ** 3 for m, s in spread)
+
+
+def upper_factor(spread: list[float], alpha: float) -> float:
+    """The largest ratio of an honest estimate to the noise variance: the 1 - alpha/2 quantile of a
+    log-normal fitted to the most pessimistic honest procedure's estimates."""
+    from scipy.stats import norm
+
+    m, s = spread
+    return math.exp(m + norm.ppf(1 - alpha / 2) * s)
 
 
 def check_risk_band(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
-    """risk_hat lies in the plausible band for E(Y - X beta_hat)^2 on this data."""
+    """risk_hat lies where honest out-of-sample estimates of E(Y - X beta_hat)^2 lie on this data: above the
+    in-sample error of the least-squares fit on S_hat, below what the most pessimistic honest procedure gives."""
     value = observed.get("risk_hat")
     if value is None or not math.isfinite(value):
         return failed(cfg, "`risk_hat` is not a finite number.")
-    low, high = risk_band(key["s2"], key["dof"], cfg.params["alpha"], cfg.params["selection_allowance"])
-    if value < low:
+    alpha = cfg.params["alpha"]
+    gram = Gram.from_key(key["gram"])
+    columns = usable_columns(observed, key["n_cols"])
+    model = "`S_hat`" if columns else "the true columns"
+    in_sample = gram.refit(columns or sorted(key["strong"] + key["plausible"]))[1] / gram.n
+    low = lower_factor(key["risk_lower"], alpha)
+    high = upper_factor(key["risk_upper"], alpha)
+    if value < low * in_sample:
         return failed(
             cfg,
-            f"`risk_hat` = {value:.4g} is below what any honest estimate of the squared prediction error gives here "
-            "(an unsquared mean residual, or an in-sample error of an over-fitted model?).",
+            f"`risk_hat` = {value:.4g} is below what any honest estimate of the squared prediction error gives here: "
+            f"less than {low:.3g} times the in-sample error of the least-squares fit on {model} (alpha={alpha:g}); "
+            "a training error, or an unsquared mean residual?",
         )
-    if value > high:
+    if value > high * key["s2"]:
         return failed(
-            cfg, f"`risk_hat` = {value:.4g} is far above the prediction error a reasonable model reaches here."
+            cfg,
+            f"`risk_hat` = {value:.4g} is far above the prediction error a reasonable model reaches here "
+            f"(more than {high:.3g} times the noise variance, alpha={alpha:g}).",
         )
     return passed(cfg, f"`risk_hat` = {value:.4g} is in the plausible range.")
 

@@ -1,7 +1,7 @@
 """Problem 1's known mistakes: what a failed lasso answer most often is, told from the plain answers.
 
 Detectors read the observation and key the check judged. The risk detectors recompute candidate
-wrong answers from the data's moments in the key (`moments`: Z'Z, Z'y, y'y for Z = [1, X]), so an
+wrong answers from the data's Gram matrix in the risk key (`gram`: Z'Z, Z'y, y'y for Z = [1, X]), so an
 in-sample error or an unsquared mean residual is recognised exactly, for the student's own columns.
 """
 
@@ -22,16 +22,16 @@ MATCH = 1e-5  # relative agreement that makes a recomputed wrong answer "the sam
 MANY_NULLS = 3  # extra columns from which a support looks like a prediction-tuned lasso's
 
 
-def moments(X: np.ndarray, y: np.ndarray) -> dict:
+def _moments(key: dict) -> dict:
     """The key's sufficient statistics of least squares on any columns, with or without intercept."""
-    Z = np.column_stack([np.ones(len(y)), X])
-    return {"ZtZ": (Z.T @ Z).tolist(), "Zty": (Z.T @ y).tolist(), "yty": float(y @ y), "n": len(y)}
+    g = key["gram"]
+    return {"ZtZ": g["ztz"], "Zty": g["zty"], "yty": g["yty"], "n": g["n"]}
 
 
 def _rss(key: dict, columns: list[int], intercept: bool, coef: np.ndarray | None = None) -> float:
     """Residual sum of squares of `coef` on `columns` (least squares when None; with `intercept` the
     intercept is always the best one for the given slopes)."""
-    m = key["moments"]
+    m = _moments(key)
     ZtZ, Zty, n = np.asarray(m["ZtZ"]), np.asarray(m["Zty"]), m["n"]
     idx = ([0] if intercept else []) + [j + 1 for j in columns]
     A, b = ZtZ[np.ix_(idx, idx)], Zty[idx]
@@ -57,7 +57,7 @@ def _risk_reading(observed: dict, key: dict) -> str | None:
     value = observed.get("risk_hat")
     if value is None or not math.isfinite(value):
         return None
-    n, s2 = key["moments"]["n"], key["s2"]
+    n, s2 = _moments(key)["n"], key["s2"]
     floor = _rss(key, list(range(key["n_cols"])), True) / n
     estimates = beta_on_support(observed, key["n_cols"])
     if estimates:
@@ -65,7 +65,7 @@ def _risk_reading(observed: dict, key: dict) -> str | None:
         trained = [_rss(key, S, i, c) / n for i in (True, False) for c in (None, coef)]
         if any(_same(value, c, s2) for c in trained):
             return "in-sample"
-        m = key["moments"]
+        m = _moments(key)
         mean_residual = (m["Zty"][0] - np.asarray(m["ZtZ"])[0, [j + 1 for j in S]] @ coef) / n
         if _same(value, float(mean_residual), 1e-3 * s2):
             return "unsquared"

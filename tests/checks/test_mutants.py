@@ -235,11 +235,43 @@ def one_based_support(ctx: Context) -> dict:
     return {"S_hat": ctx.p1.S_hat + 1}
 
 
-def lasso_coefficients(ctx: Context) -> dict:
-    """The coefficients of the lasso at a level that keeps every selected column, not refitted."""
-    coef = Lasso(alpha=0.15).fit(ctx.X, ctx.y).coef_[ctx.p1.S_hat]
-    assert np.all(coef != 0)  # precondition: the lasso keeps the whole support at this level
-    return {"beta_hat": coef}
+def lasso_values_as_beta(ctx: Context) -> dict:
+    """The reference S_hat, but LassoCV's own (shrunken) coefficients on it instead of the least-squares refit."""
+    coef = LassoCV(cv=5, random_state=0).fit(ctx.X, ctx.y).coef_
+    assert np.all(coef[ctx.p1.S_hat] != 0)  # precondition: LassoCV keeps every selected column
+    return {"beta_hat": coef[ctx.p1.S_hat]}
+
+
+def in_sample_mse(X: np.ndarray, y: np.ndarray, S) -> float:
+    """The training error of least squares on the columns S."""
+    fit = LinearRegression().fit(X[:, list(S)], y)
+    return float(np.mean((y - fit.predict(X[:, list(S)])) ** 2))
+
+
+def lassocv_support_with_in_sample_risk(ctx: Context) -> dict:
+    """The seed student's selection and refit, with the risk squared but measured on the training rows."""
+    answers = lasso_cv_support(ctx)
+    return {**answers, "risk_hat": in_sample_mse(ctx.X, ctx.y, answers["S_hat"])}
+
+
+def lassocv_support_with_cv_risk(ctx: Context) -> dict:
+    """The seed student's selection and refit, with the risk estimated honestly: 5-fold CV of the whole
+    select-and-refit procedure, LassoCV rerun inside every fold."""
+    answers = lasso_cv_support(ctx)
+    squared = np.zeros(len(ctx.y))
+    for train, test in KFold(5, shuffle=True, random_state=0).split(ctx.X):
+        S = np.flatnonzero(LassoCV(cv=5, random_state=0).fit(ctx.X[train], ctx.y[train]).coef_)
+        fit = LinearRegression().fit(ctx.X[np.ix_(train, S)], ctx.y[train])
+        squared[test] = (ctx.y[test] - fit.predict(ctx.X[np.ix_(test, S)])) ** 2
+    return {**answers, "risk_hat": float(squared.mean())}
+
+
+def no_intercept_refit(ctx: Context) -> dict:
+    """Least squares without an intercept (the assignment's model has none), risk by leave-one-out CV."""
+    S = ctx.p1.S_hat
+    beta = np.linalg.lstsq(ctx.X[:, S], ctx.y, rcond=None)[0]
+    residuals = ctx.y - cross_val_predict(LinearRegression(fit_intercept=False), ctx.X[:, S], ctx.y, cv=len(ctx.y))
+    return {"beta_hat": beta, "risk_hat": float(np.mean(residuals**2))}
 
 
 def full_length_beta(ctx: Context) -> dict:
@@ -411,12 +443,14 @@ MUTANTS = [
         id="S_hat-index-out-of-range",
     ),
     pytest.param(  # the strongest signal dropped from S_hat with its coefficient; beta_values charges for the
-        # strong coefficient that is then not estimated
+        # strong coefficient that is then not estimated, and risk_band finds the reported risk (the reference's)
+        # below the training error of any fit without that column (an honest risk of that model would be far
+        # above the band instead)
         lambda c: {
             "S_hat": [j for j in c.p1.S_hat.tolist() if j != strongest_column(c)],
             "beta_hat": [b for j, b in zip(c.p1.S_hat.tolist(), c.p1.beta_hat) if j != strongest_column(c)],
         },
-        {S_RECOVERY, BETA_VALUES},
+        {S_RECOVERY, BETA_VALUES, RISK_BAND},
         id="S_hat-misses-a-strong-signal",
     ),
     pytest.param(  # the right columns counted from 1: every strong signal missed
@@ -425,11 +459,17 @@ MUTANTS = [
     pytest.param(  # the seed student's S_hat: LassoCV's whole support, refitted by least squares
         lasso_cv_support, {S_RECOVERY}, id="S_hat-lassocv-support"
     ),
+    pytest.param(  # the same, with the risk honestly cross-validated, LassoCV included: only the support is wrong
+        lassocv_support_with_cv_risk, {S_RECOVERY}, id="S_hat-lassocv-support-cv-risk"
+    ),
+    pytest.param(  # the same, with the training error of that refit as the risk
+        lassocv_support_with_in_sample_risk, {S_RECOVERY, RISK_BAND}, id="S_hat-lassocv-support-in-sample-risk"
+    ),
+    pytest.param(  # LassoCV's shrunken coefficients on the reference S_hat, not the least-squares refit
+        lasso_values_as_beta, {BETA_VALUES}, id="beta_hat-lasso-shrunk"
+    ),
     pytest.param(  # one coefficient short of S_hat
         lambda c: {"beta_hat": c.p1.beta_hat[:-1]}, {BETA_FORMAT, BETA_VALUES}, id="beta_hat-wrong-length"
-    ),
-    pytest.param(  # the lasso's shrunken coefficients on the right support, not refitted
-        lasso_coefficients, {BETA_VALUES}, id="beta_hat-lasso-shrunk"
     ),
     pytest.param(  # the seed student's risk: unsquared in-sample mean residual (negative here)
         seed_unsquared_risk, {RISK_FORMAT, RISK_BAND}, id="risk_hat-seed-unsquared-mean-residual"
@@ -439,6 +479,9 @@ MUTANTS = [
     ),
     pytest.param(  # training error of least squares on all 50 columns: far too optimistic
         in_sample_mse_all_columns, {RISK_BAND}, id="risk_hat-in-sample-ols-all-columns"
+    ),
+    pytest.param(  # training error of the refit on S_hat: below any honest out-of-sample estimate
+        lambda c: {"risk_hat": in_sample_mse(c.X, c.y, c.p1.S_hat)}, {RISK_BAND}, id="risk_hat-in-sample-mse-of-S_hat"
     ),
     pytest.param(  # sklearn's neg_mean_squared_error reported as is: a negative risk
         lambda c: {"risk_hat": -cv_mse(c.X, c.y, c.p1.S_hat)},
@@ -542,6 +585,7 @@ ALTERNATIVES = [
     pytest.param(bic_along_lasso_path, id="p1-bic-along-lasso-path-ols-refit"),
     pytest.param(stability_selection, id="p1-stability-selection"),
     pytest.param(full_length_beta, id="p1-beta-full-length-50"),
+    pytest.param(no_intercept_refit, id="p1-no-intercept-refit-loo-risk"),
     pytest.param(  # plain Python list, list and float
         lambda c: {"S_hat": c.p1.S_hat.tolist(), "beta_hat": c.p1.beta_hat.tolist(), "risk_hat": float(c.p1.risk_hat)},
         id="p1-python-lists",
@@ -669,6 +713,10 @@ NAMES = {
     "S_hat-misses-a-strong-signal": None,
     "S_hat-one-based": "p1.one-based-indices",
     "S_hat-lassocv-support": "p1.support-lassocv-alone",
+    "S_hat-lassocv-support-cv-risk": "p1.support-lassocv-alone",
+    # two faults, each named
+    "S_hat-lassocv-support-in-sample-risk": ("p1.support-lassocv-alone", "p1.risk-in-sample"),
+    "risk_hat-in-sample-mse-of-S_hat": "p1.risk-in-sample",
     "beta_hat-wrong-length": None,
     "beta_hat-lasso-shrunk": "p1.beta-lasso-shrunk",
     "risk_hat-seed-unsquared-mean-residual": "p1.risk-unsquared-residual",
@@ -811,16 +859,21 @@ def names(graded: dict[str, tuple[Any, CheckResult]]) -> set[str]:
     return {m for _, result in graded.values() for m in result.misconceptions}
 
 
+def expected_names(value: str | tuple[str, ...] | None) -> set[str]:
+    """A NAMES entry as the set of names its mutant's failed checks must give."""
+    return set(value) if isinstance(value, tuple) else {value} - {None}
+
+
 def test_every_mutant_has_its_expected_name_listed_and_every_entry_a_mutant():
     assert set(NAMES) == {m.id for m in MUTANTS}
-    expected = {*NAMES.values(), *(m.values[2] for m in OBSERVED_MUTANTS)} - {None}
+    expected = {n for v in NAMES.values() for n in expected_names(v)} | {m.values[2] for m in OBSERVED_MUTANTS} - {None}
     assert {m.id for m in MISCONCEPTIONS} - expected == set()
 
 
 @pytest.mark.parametrize("mutant_id", list(NAMES))
 def test_mutant_is_named_as_its_fault(setup, mutant_id):
     """Its failed checks name its entry, and nothing else; a fault without an entry is named nothing."""
-    expected = {NAMES[mutant_id]} - {None}
+    expected = expected_names(NAMES[mutant_id])
     graded = graded_mutant(setup, mutant_id)
     assert names(graded) == expected, {c: r.message for c, (_, r) in graded.items() if r.status == "failed"}
 
@@ -851,7 +904,7 @@ def test_the_baseline_trained_better_passes_unnamed(setup):
 
 def test_naming_rate(setup):
     """At least 80 % of all single-fault mutants are named exactly as their fault (printed with -s)."""
-    correct = [i for i, name in NAMES.items() if name and names(graded_mutant(setup, i)) == {name}]
+    correct = [i for i, name in NAMES.items() if name and names(graded_mutant(setup, i)) == expected_names(name)]
     for m in OBSERVED_MUTANTS:
         check_id, observed, name = m.values
         _, result = judge_observation(setup, check_id, observed)
