@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from autograder.checks.figures import all_axes, curve_count
-from autograder.checks.p1_lasso import _indices, beta_on_support
+from autograder.checks.p1_lasso import Gram, _indices, beta_on_support, usable_columns
 from autograder.misconceptions import Misconception
 
 SUPPORT, BETA = "q1_2_S.support_recovery", "q1_2_beta.beta_values"
@@ -20,6 +20,7 @@ RISK_FORMAT, RISK_BAND = "q1_2_risk.risk_format", "q1_2_risk.risk_band"
 PATH_PLOT = "q1_1.path_plot"
 MATCH = 1e-5  # relative agreement that makes a recomputed wrong answer "the same number"
 MANY_NULLS = 3  # extra columns from which a support looks like a prediction-tuned lasso's
+SHRUNK_SE = 1.0  # standard errors short of the refit from which smaller coefficients read as the lasso's shrinkage
 
 
 def _moments(key: dict) -> dict:
@@ -113,14 +114,16 @@ def _prediction_tuned_support(observed: dict, key: dict) -> bool:
 
 
 def _shrunken(observed: dict, key: dict) -> bool:
-    """Every strong coefficient given has the refit's sign and a smaller size, and one lies far off."""
+    """Every strong coefficient given has the sign of the least-squares refit on the student's own S_hat and a
+    smaller size, and one lies more than a standard error short of it: the lasso's shrinkage."""
     estimates = beta_on_support(observed, key["n_cols"]) or {}
-    present = [str(j) for j in key["strong"] if j in estimates]
+    present = [j for j in key["strong"] if j in estimates]
     if not present:
         return False
-    pairs = [(estimates[int(j)], key["beta"][j], key["se"][j]) for j in present]
+    refit, _ = Gram.from_key(key["gram"]).refit(usable_columns(observed, key["n_cols"]))
+    pairs = [(estimates[j], refit[j], key["se"][str(j)]) for j in present]
     smaller = all(b * e > 0 and 0.1 * abs(b) < abs(e) < abs(b) for e, b, _ in pairs)
-    return smaller and any(abs(e - b) > 2 * se for e, b, se in pairs)
+    return smaller and any(abs(e - b) > SHRUNK_SE * se for e, b, se in pairs)
 
 
 MISCONCEPTIONS = (
