@@ -36,6 +36,12 @@ def explain(result: CheckResult, observed: Any, key: dict, catalogue: tuple[Misc
     return result
 
 
+def detected(check_id: str, observed: Any, key: dict, catalogue: tuple[Misconception, ...]) -> tuple[str, ...]:
+    """The ids of every entry for `check_id` whose detector fires on this observation, whatever the verdict:
+    what the tests hold to "no detector fires on a valid answer"."""
+    return tuple(m.id for m in catalogue if check_id in m.checks and _fires(m, observed, key))
+
+
 def _fires(entry: Misconception, observed: Any, key: dict) -> bool:
     try:
         return bool(entry.detect(observed, key))
@@ -48,7 +54,8 @@ def catalogue_table(catalogue: tuple[Misconception, ...]) -> str:
     rows = ["| id | name | hint | checks |", "|---|---|---|---|"]
     for m in catalogue:
         checks = ", ".join(f"`{c}`" for c in m.checks)
-        rows.append(f"| `{m.id}` | {m.name} | {m.hint} | {checks} |")
+        name, hint = (text.replace("|", "\\|") for text in (m.name, m.hint))  # a | would end the cell
+        rows.append(f"| `{m.id}` | {name} | {hint} | {checks} |")
     return "\n".join(rows)
 
 

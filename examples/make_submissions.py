@@ -29,11 +29,13 @@ class Variant:
     A variant with `models` is a zip, as `grader.export()` makes it: the notebook plus each model file
     (submitted name, file in examples/models/); `printed` gives the saved output of the cells that
     print the reported accuracies, as the student's own run left them. `partial` names checks that
-    earn some but not all of their points.
+    earn some but not all of their points; `names` the known mistakes (autograder/checks/p*_mistakes.py)
+    its failed checks must name.
     """
 
     flaw: str
     fails: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
     edits: tuple[tuple[str, str], ...] = field(default=())
     models: tuple[tuple[str, str], ...] = ()
     printed: tuple[tuple[str, str], ...] = ()
@@ -74,6 +76,7 @@ VARIANTS = {
         "LinearRegression refit, and the risk computed as the mean of the residuals, not squared and "
         "without the intercept (0.0377 on the course data).",
         fails=("q1_2_S.support_recovery", "q1_2_risk.risk_format", "q1_2_risk.risk_band"),
+        names=("p1.support-lassocv-alone", "p1.risk-unsquared-residual"),
         edits=(
             ("S_hat = select_by_bic(X, y)", SEED_P1_SELECT),
             (
@@ -86,17 +89,20 @@ VARIANTS = {
     "p2_wrong_risk_rate": Variant(
         "Problem 2.2 states the risk rate as n^(-1/(p+4)), the bandwidth's rate, instead of n^(-4/(p+4)).",
         fails=("q2_2.exponent_values",),
+        names=("p2.risk-rate-as-bandwidth-rate",),
         edits=(("return -4 / (p + 4)", "return -1 / (p + 4)"),),
     ),
     "p3_column_output": Variant(
         "Problem 3.2 returns the fit as a (len(x), 1) column; in the simulation it broadcasts into a "
         "grid and the squared bias comes out wrong.",
         fails=("q3_2.regress_shape", "q3_2.regress_values"),
+        names=("p3.column-output",),
         edits=(("return K_x @ alpha_hat(K, y, lmbda)", "return (K_x @ alpha_hat(K, y, lmbda)).reshape(-1, 1)"),),
     ),
     "p3_missing_identity": Variant(
         "Problem 3.1 solves (K + lambda) alpha = Y, adding lambda to every entry of K instead of to its diagonal.",
         fails=("q3_1.alpha_stationary", "q3_1.alpha_objective", "q3_2.regress_limits", "q3_2.regress_values"),
+        names=("p3.lambda-every-entry",),
         edits=(("return np.linalg.solve(K + lmbda * np.eye(len(Y)), Y)", "return np.linalg.solve(K + lmbda, Y)"),),
     ),
     "p4_complete": Variant(
@@ -120,6 +126,8 @@ VARIANTS = {
         "accuracy earns) and an untrained network as model 2, and reports 0.99 for both.",
         fails=("q4_2.accuracy", "q4_3.accuracy"),
         partial=("q4_2.accuracy",),
+        # model 2 labels 98 % of the test images real (measured with autograder/probes/p4_models.py)
+        names=("p4.baseline-architecture", "p4.one-class"),
         models=(("brain_food_model_1.keras", "baseline.keras"), ("brain_food_model_2.keras", "untrained.keras")),
         printed=(("test_acc_1", "0.99"), ("test_acc_2", "0.99")),
     ),

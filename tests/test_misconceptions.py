@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from autograder.misconceptions import Misconception, catalogue_table, explain
 from autograder.results import CheckResult
 
@@ -39,3 +42,24 @@ def test_the_catalogue_table_lists_id_name_hint_and_checks():
     assert catalogue_table((RATE,)).splitlines()[2] == (
         "| `p2.test-rate` | the bandwidth's rate as the risk's | Redo the substitution. | `q2_2.exponent_values` |"
     )
+
+
+def test_the_readmes_catalogue_is_the_generated_one():
+    """README's "Known mistakes" table is `python -m autograder.misconceptions`'s output, never a hand copy."""
+    from autograder.suite import MISCONCEPTIONS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = readme.split("<!-- misconceptions:start -->\n")[1].split("\n<!-- misconceptions:end -->")[0]
+    assert shown == catalogue_table(MISCONCEPTIONS)
+
+
+def test_every_entry_is_well_formed():
+    """Ids are unique and name their problem; every entry explains configured checks; hints are one sentence."""
+    from autograder.suite import ITEMS, MISCONCEPTIONS
+
+    ids = [m.id for m in MISCONCEPTIONS]
+    assert len(ids) == len(set(ids))
+    for m in MISCONCEPTIONS:
+        assert m.checks and set(m.checks) <= set(ITEMS), m.id
+        assert all(c.startswith(f"q{m.id[1]}") for c in m.checks), m.id
+        assert m.hint.endswith(".") and not re.search(r"\.\s+[A-Z]", m.hint), m.id

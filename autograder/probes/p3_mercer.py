@@ -216,13 +216,29 @@ def probe_regress(
     if not callable(regress):
         return [{"error": "`mercer_kernel_regress` is not defined as a function"}] * len(cases)
     own = shared_conventions(own_kernels, timeout_s)
-    out = []
+    out, retried = [], False
     for case in cases:
         X, y, x = (np.array(case[k], dtype=float) for k in ("X", "y", "x"))
         kernel = offer(GRADER_KERNELS[case["kernel"]], own)
         result = call(regress, kernel, X, y, x, case["lmbda"], timeout_s=timeout_s)
         if result["error"] and kernel.missing:
             out.append({"not_applicable": f"it calls the kernel as your own kernels take it, and {kernel.missing[0]}"})
+        elif result["error"]:
+            out.append({"error": result["error"]})
+            if (
+                not retried
+            ):  # once: whether it needs a convention its own kernels do not answer (explains, never scores)
+                retried = True
+                again = call(
+                    regress,
+                    OfferedKernel(GRADER_KERNELS[case["kernel"]], CONVENTIONS),
+                    X,
+                    y,
+                    x,
+                    case["lmbda"],
+                    timeout_s=timeout_s,
+                )
+                out[-1]["works_in_another_convention"] = again["error"] is None
         else:
-            out.append({"error": result["error"]} if result["error"] else to_array(result["value"]))
+            out.append(to_array(result["value"]))
     return out

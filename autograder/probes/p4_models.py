@@ -112,14 +112,21 @@ def _accuracy(predict, images_file: str, labels_file: str, batch: int, np) -> di
     first = next(_batches(images_file, batch, np))[1]
     predict(first)  # warm-up: graph optimisation
     started = time.perf_counter()
-    correct = 0
+    correct = fake = 0
     for start, images in _batches(images_file, batch, np):
         logits = np.asarray(predict(images))
         if logits.ndim != 2 or logits.shape[1] != CLASSES or not np.all(np.isfinite(logits)):
             raise FileFault(f"the model gave output of shape {list(logits.shape)} or non-finite values")
-        correct += int(np.sum(np.argmax(logits, axis=1) == labels[start : start + len(images)]))
+        predicted = np.argmax(logits, axis=1)
+        correct += int(np.sum(predicted == labels[start : start + len(images)]))
+        fake += int(np.sum(predicted == 1))
     seconds = time.perf_counter() - started
-    return {"accuracy": correct / len(labels), "images": int(len(labels)), "seconds": round(seconds, 3)}
+    return {
+        "accuracy": correct / len(labels),
+        "predicted_fake": fake / len(labels),  # the share labelled fake: near 0 or 1, the model predicts one class
+        "images": int(len(labels)),
+        "seconds": round(seconds, 3),
+    }
 
 
 def _weights_digest(model) -> str:

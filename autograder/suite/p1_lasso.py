@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks import p1_lasso as checks
+from autograder.checks import p1_mistakes
 from autograder.probes.p1_lasso import probe_answers
 from autograder.suite.item import Item, KeyContext, Param
 
@@ -234,6 +235,7 @@ def reference_paths(ctx: KeyContext):
 FIGURES = {"q1_1": reference_paths}  # question -> the reference's figure, beside the student's on the page
 
 ANSWERS = ("S_hat", "beta_hat", "risk_hat")
+MISCONCEPTIONS = p1_mistakes.MISCONCEPTIONS  # the known mistakes its failed checks are matched against
 
 TRUTH = ("strong", "plausible", "beta", "se", "s2", "dof", "gram", "beta_spread", "risk_lower", "risk_upper")
 

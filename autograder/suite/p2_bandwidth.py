@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import p2_bandwidth as checks
+from autograder.checks import p2_mistakes
 from autograder.probes.p2_bandwidth import evaluate
 from autograder.suite.item import Formula, Item, KeyContext, Param
 
@@ -203,3 +204,5 @@ FORMULAS = [
         known_wrong=(("n**(-1/(p+4))", "the bandwidth's rate, not the risk's"),),
     ),
 ]
+
+MISCONCEPTIONS = p2_mistakes.MISCONCEPTIONS  # the known mistakes its failed checks are matched against

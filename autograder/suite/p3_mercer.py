@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.checks import p3_mercer as checks
+from autograder.checks import p3_mistakes
 from autograder.probes.calls import short_repr, to_number
 from autograder.probes.p3_mercer import GRADER_KERNELS, gram, probe_alpha, probe_regress
 from autograder.suite.item import Formula, Item, KeyContext, Param
@@ -272,3 +273,5 @@ FORMULAS = [
         ),
     ),
 ]
+
+MISCONCEPTIONS = p3_mistakes.MISCONCEPTIONS  # the known mistakes its failed checks are matched against

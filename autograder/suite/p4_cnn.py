@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from autograder.checks import p4_mistakes
 from autograder.checks import p4_models as checks
 from autograder.probes.calls import to_number
 from autograder.suite.item import Item, KeyContext, MeasuredFile, Param, Runner
@@ -112,3 +113,5 @@ ITEMS = [
 # 4.0's comment has no numbered heading of its own: in a notebook without otter's markers it follows the
 # prompt asking whether real and fake images can be told apart (ours, and last term's "Please comment below").
 WRITTEN = {"q4_0_explain": (r"spot (any )?differences", r"tell (them|real from fake|the two) apart", r"comment below")}
+
+MISCONCEPTIONS = p4_mistakes.MISCONCEPTIONS  # the known mistakes its failed checks are matched against

@@ -24,17 +24,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
-from sklearn.linear_model import Lasso, LassoCV, LinearRegression, lasso_path
-from sklearn.model_selection import KFold, RepeatedKFold, cross_val_predict, cross_val_score
-
-from autograder.data import problem1
-from autograder.results import CheckResult
-from autograder.suite import ITEMS
-from reference import p1_lasso as ref1
-from reference import p2_bandwidth as ref2
-from reference import p3_mercer as ref3
-
 from checking import (
     alpha_cholesky,
     alpha_eigh,
@@ -42,11 +31,24 @@ from checking import (
     alpha_normal_equations,
     alpha_pinv,
     gram_matrix_kernel,
-    judge,
     private_bundle,
     regress_of_difference,
     regress_of_gram_matrix,
 )
+from scipy.optimize import brentq
+from sklearn.linear_model import Lasso, LassoCV, LinearRegression, lasso_path
+from sklearn.model_selection import KFold, RepeatedKFold, cross_val_predict, cross_val_score
+
+from autograder.checks.spec import CheckConfig
+from autograder.data import problem1
+from autograder.judging import judge as judge_observed
+from autograder.judging import observation, observe
+from autograder.misconceptions import detected
+from autograder.results import CheckResult
+from autograder.suite import ITEMS, MISCONCEPTIONS
+from reference import p1_lasso as ref1
+from reference import p2_bandwidth as ref2
+from reference import p3_mercer as ref3
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,11 +111,25 @@ def setup(tmp_path_factory) -> Setup:
     return Setup(bundle, graded, Context(X, y, p1, reference))
 
 
-def grade(setup: Setup, overrides: dict) -> dict[str, CheckResult]:
-    """Every graded check on the reference answers with `overrides` applied, as the engine runs them."""
+def observe_and_judge(setup: Setup, overrides: dict) -> dict[str, tuple[Any, CheckResult]]:
+    """Every graded check's observation and verdict on the reference answers with `overrides` applied, as
+    the engine makes them: the probe sees the key without its secret fields, its data travels as JSON."""
     answers = {**setup.ctx.reference, **overrides}
     answers = {k: v for k, v in answers.items() if v is not REMOVED}
-    return {check_id: judge(setup.bundle, check_id, answers) for check_id in setup.graded}
+    out = {}
+    for check_id in setup.graded:
+        key = setup.bundle["keys"][check_id]
+        observed = observation(check_id, observe(check_id, answers, key), {}, {})
+        out[check_id] = (
+            observed,
+            judge_observed(check_id, observed, key, CheckConfig(**setup.bundle["configs"][check_id])),
+        )
+    return out
+
+
+def grade(setup: Setup, overrides: dict) -> dict[str, CheckResult]:
+    """Every graded check on the reference answers with `overrides` applied, as the engine runs them."""
+    return {check_id: result for check_id, (_, result) in observe_and_judge(setup, overrides).items()}
 
 
 def outcome_problems(results: dict[str, CheckResult], expected_fail: frozenset[str]) -> list[str]:
@@ -211,6 +227,12 @@ def cv_unsquared_risk(ctx: Context) -> dict:
 def in_sample_mse_all_columns(ctx: Context) -> dict:
     fit = LinearRegression().fit(ctx.X, ctx.y)
     return {"risk_hat": float(np.mean((ctx.y - fit.predict(ctx.X)) ** 2))}
+
+
+def one_based_support(ctx: Context) -> dict:
+    """The reference's columns counted from 1, their coefficients unchanged."""
+    assert max(ctx.p1.S_hat) < ctx.X.shape[1] - 1  # precondition: still valid indices, so only recovery can tell
+    return {"S_hat": ctx.p1.S_hat + 1}
 
 
 def lasso_values_as_beta(ctx: Context) -> dict:
@@ -385,6 +407,12 @@ def regress_eval_gram_at_x(kernel, X, y, x, lmbda):
     return k @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
 
 
+def regress_fitted_at_data(kernel, X, y, x, lmbda):
+    """The fitted values K alpha at the training points, whatever x is."""
+    K = np.column_stack([kernel(X, xj) for xj in X])
+    return K @ np.linalg.solve(K + lmbda * np.eye(len(X)), y)
+
+
 def regress_returns_alpha(kernel, X, y, x, lmbda):
     K = np.column_stack([kernel(X, xj) for xj in X])
     return np.linalg.solve(K + lmbda * np.eye(len(X)), y)
@@ -424,6 +452,10 @@ MUTANTS = [
         },
         {S_RECOVERY, BETA_VALUES, RISK_BAND},
         id="S_hat-misses-a-strong-signal",
+    ),
+    pytest.param(  # the right columns counted from 1: every strong signal missed, and the risk judged on the
+        # columns as reported lies far below their own in-sample error
+        one_based_support, {S_RECOVERY, BETA_VALUES, RISK_BAND}, id="S_hat-one-based"
     ),
     pytest.param(  # the seed student's S_hat: LassoCV's whole support, refitted by least squares
         lasso_cv_support, {S_RECOVERY}, id="S_hat-lassocv-support"
@@ -496,6 +528,9 @@ MUTANTS = [
     pytest.param(  # n = R^(-p/4): the power misses the 4 of the bias
         {"sample_size": lambda risk, p: risk ** (-p / 4)}, {N_SCALING}, id="sample-size-wrong-power"
     ),
+    pytest.param(  # n = R^-(p+4): the bandwidth's rate inverted, a power 4 times too large
+        {"sample_size": lambda risk, p: risk ** (-(p + 4))}, {N_SCALING}, id="sample-size-bandwidth-rate-inverted"
+    ),
     pytest.param(  # counting n up one at a time: times out at large p under grading.yml's probe limits
         {"sample_size": sample_size_by_counting}, {N_SCALING}, id="sample-size-while-loop"
     ),
@@ -518,6 +553,11 @@ MUTANTS = [
     pytest.param(  # K(x, x) for K(x, X); the limits check evaluates at x = X, where the two coincide
         {"mercer_kernel_regress": regress_eval_gram_at_x}, {REG_SHAPE, REG_VALUES}, id="regress-K(x,x)"
     ),
+    pytest.param(  # K alpha at the training points: the limits check evaluates at x = X, where that is right
+        {"mercer_kernel_regress": regress_fitted_at_data},
+        {REG_SHAPE, REG_VALUES},
+        id="regress-fitted-at-training-points",
+    ),
     pytest.param(
         {"mercer_kernel_regress": regress_returns_alpha},
         {REG_SHAPE, REG_LIMITS, REG_VALUES},
@@ -536,6 +576,8 @@ MUTANTS = [
     pytest.param({"lambda_hat_2": -0.5}, {LAMBDAS, LAMBDA_RISK}, id="lambda-negative"),
     pytest.param({"lambda_hat_1": ...}, {LAMBDAS, LAMBDA_RISK}, id="lambda-ellipsis"),
     pytest.param({"lambda_hat_1": 1.0, "lambda_hat_2": 8.0}, {LAMBDA_RISK}, id="lambdas-far-too-large"),
+    # the smallest value of a grid that stopped too early: the risk is still falling beyond it
+    pytest.param({"lambda_hat_1": 1e-6}, {LAMBDA_RISK}, id="lambda-at-the-end-of-its-grid"),
 ]
 
 ALTERNATIVES = [
@@ -636,14 +678,238 @@ def test_every_configured_check_but_the_figures_and_model_files_is_graded(setup)
     }
 
 
+GRADED: dict[str, dict[str, tuple[Any, CheckResult]]] = {}  # mutant id -> its observations and verdicts
+
+
+def graded_mutant(setup: Setup, mutant_id: str) -> dict[str, tuple[Any, CheckResult]]:
+    """A mutant's observations and verdicts, made once per session (the outcome and naming tests share them)."""
+    if mutant_id not in GRADED:
+        (make,) = [m.values[0] for m in MUTANTS if m.id == mutant_id]
+        GRADED[mutant_id] = observe_and_judge(setup, answers_of(make, setup.ctx))
+    return GRADED[mutant_id]
+
+
 @pytest.mark.parametrize("make, expected", MUTANTS)
-def test_mutant_fails_exactly_the_intended_checks(setup, make, expected):
+def test_mutant_fails_exactly_the_intended_checks(setup, make, expected, request):
     assert expected <= set(setup.graded), expected - set(setup.graded)
-    results = grade(setup, answers_of(make, setup.ctx))
+    results = {c: r for c, (_, r) in graded_mutant(setup, request.node.callspec.id).items()}
     assert outcome_problems(results, frozenset(expected)) == []
 
 
 @pytest.mark.parametrize("make", ALTERNATIVES)
-def test_alternative_gets_full_credit_on_every_check(setup, make):
-    results = grade(setup, answers_of(make, setup.ctx))
-    assert outcome_problems(results, frozenset()) == []
+def test_alternative_gets_full_credit_on_every_check_and_no_mistake_detected(setup, make):
+    graded = observe_and_judge(setup, answers_of(make, setup.ctx))
+    assert outcome_problems({c: r for c, (_, r) in graded.items()}, frozenset()) == []
+    fired = {c: detected(c, obs, setup.bundle["keys"][c], MISCONCEPTIONS) for c, (obs, _) in graded.items()}
+    assert {c: ids for c, ids in fired.items() if ids} == {}
+
+
+# --- named misconceptions ------------------------------------------------------------------------
+# Each mutant's fault as the catalogue names it (autograder/checks/p*_mistakes.py), or None where the
+# catalogue has no entry for it: then its failed checks must name nothing. A mutant is named correctly when
+# its failed checks name exactly its entry; the ones without an entry count against the rate.
+
+NAMES = {
+    "S_hat-index-out-of-range": None,
+    "S_hat-misses-a-strong-signal": None,
+    "S_hat-one-based": "p1.one-based-indices",
+    "S_hat-lassocv-support": "p1.support-lassocv-alone",
+    "S_hat-lassocv-support-cv-risk": "p1.support-lassocv-alone",
+    # two faults, each named
+    "S_hat-lassocv-support-in-sample-risk": ("p1.support-lassocv-alone", "p1.risk-in-sample"),
+    "risk_hat-in-sample-mse-of-S_hat": "p1.risk-in-sample",
+    "beta_hat-wrong-length": None,
+    "beta_hat-lasso-shrunk": "p1.beta-lasso-shrunk",
+    "risk_hat-seed-unsquared-mean-residual": "p1.risk-unsquared-residual",
+    "risk_hat-cv-unsquared-mean-residual": "p1.risk-unsquared-residual",
+    "risk_hat-in-sample-ols-all-columns": "p1.risk-in-sample",
+    "risk_hat-neg-mean-squared-error": "p1.risk-negative-cv-score",
+    "risk_hat-nan": None,
+    "bandwidth-exponent-1/(p+2)": "p2.bandwidth-wrong-power",
+    "bandwidth-missing-p": "p2.bandwidth-missing-p",
+    "bandwidth-missing-p-with-reference-risk-bound": "p2.bandwidth-missing-p",
+    "bandwidth-swapped-c1-c2": "p2.bandwidth-c1-c2-swapped",
+    "risk-bound-missing-variance": "p2.risk-bound-missing-variance",
+    "risk-exponent-1/(p+4)": "p2.risk-rate-as-bandwidth-rate",
+    "exponents-positive": "p2.exponent-sign",
+    "sample-size-wrong-power": "p2.sample-size-wrong-power",
+    "sample-size-bandwidth-rate-inverted": "p2.sample-size-wrong-power",
+    "sample-size-while-loop": None,
+    "sample-size-string": None,
+    "alpha-K-plus-lambda": "p3.lambda-every-entry",
+    "alpha-solve-K-Y": "p3.lambda-ignored",
+    "alpha-pinv-K-only": "p3.lambda-ignored",
+    "alpha-ridge-formula": "p3.alpha-ridge-penalty",
+    "alpha-fitted-values": "p3.alpha-fitted-values",
+    "alpha-uncancelled-normal-equations": "p3.closed-form-singular-k",
+    "regress-column-output": "p3.column-output",
+    "regress-ignores-lmbda": "p3.lambda-ignored",
+    "regress-K(x,x)": None,
+    "regress-fitted-at-training-points": "p3.fitted-at-training-points",
+    "regress-returns-alpha": "p3.regress-returns-alpha",
+    "regress-gram-matrix-calls-with-elementwise-kernels": "p3.one-kernel-convention",
+    "kernel2-same-as-kernel1": "p3.kernels-identical",
+    "kernel-asymmetric": "p3.kernel-asymmetric",
+    "kernel-not-psd": "p3.kernel-not-psd",
+    "lambda-zero": "p3.lambda-not-positive",
+    "lambda-negative": "p3.lambda-not-positive",
+    "lambda-ellipsis": "p3.lambda-unfilled",
+    "lambdas-far-too-large": "p3.lambda-grid-edge",
+    "lambda-at-the-end-of-its-grid": "p3.lambda-grid-edge",
+}
+
+
+def axes(curves: int, xscale: str = "log", xlabel: str = "alpha", ylabel: str = "coefficient") -> dict:
+    """A recorded axes as the engine describes it, with `curves` monotone lines."""
+    x = [0.1, 0.2, 0.3, 0.4, 0.5]
+    lines = [[x, [v ** -(j + 1) for v in x]] for j in range(curves)]
+    return {
+        "xscale": xscale,
+        "yscale": "linear",
+        "xlabel": xlabel,
+        "ylabel": ylabel,
+        "title": "",
+        "n_lines": curves,
+        "line_collection_segments": 0,
+        "n_collections": 0,
+        "lines": lines,
+    }
+
+
+def figures(question: str, *all_axes: dict) -> dict:
+    return {"question": question, "cells": [0], "figures": [{"axes": list(all_axes)}]}
+
+
+BASELINE_LAYERS = [
+    {"class": "Conv2D", "filters": 32, "kernel_size": [5, 5]},
+    {"class": "MaxPooling2D", "pool_size": [4, 4]},
+    {"class": "Flatten"},
+    {"class": "Dense", "units": 2},
+]
+IMPROVED_LAYERS = [
+    {"class": "Conv2D", "filters": 16, "kernel_size": [5, 5]},
+    {"class": "MaxPooling2D", "pool_size": [4, 4]},
+    {"class": "Conv2D", "filters": 32, "kernel_size": [3, 3]},
+    {"class": "MaxPooling2D", "pool_size": [4, 4]},
+    {"class": "Flatten"},
+    {"class": "Dense", "units": 2},
+]
+
+
+def model(layers: list[dict], accuracy: str | float, reported: float | None = None, fake: float = 0.5):
+    """A P4 observation: the grader's measurement of a model file and the accuracy the notebook reported.
+    `accuracy` may name a point of the check's scale: "partial" (between its ends) or "full"."""
+
+    def make(cfg: dict) -> dict:
+        low, high = cfg["params"]["partial_from"], cfg["params"]["full_from"]
+        acc = {"partial": (low + high) / 2, "full": high}.get(accuracy, accuracy)
+        facts = {"params": 1000, "layers": layers, "weights_sha256": "0" * 64, "accuracy": acc}
+        facts |= {"predicted_fake": fake, "images": 12288, "seconds": 1.0, "evaluated_with": "onnxruntime"}
+        return {"answers": {"reported": reported}, "file": facts, "files": {}, "printed": {}}
+
+    return make
+
+
+# Faults only the engine observes (figures) or the grader measures (model files), as plain observations:
+# (check, observation, the fault's entry or None).
+OBSERVED_MUTANTS = [
+    pytest.param(
+        "q1_1.path_plot", figures("1.1", axes(50, xscale="linear")), "p1.path-linear-alpha", id="paths-linear-alpha"
+    ),
+    pytest.param("q1_1.path_plot", figures("1.1", axes(50, xlabel="")), "p1.path-unlabelled", id="paths-unlabelled"),
+    pytest.param(  # the seed student's 2.3: one axes per risk level, each with a single curve over p
+        "q2_3.cod_plot",
+        figures("2.3", *[axes(1, "linear", "p", "n") for _ in range(5)]),
+        "p2.cod-too-few-curves",
+        id="cod-one-curve-per-axes",
+    ),
+    pytest.param(
+        "q2_3.cod_plot", figures("2.3", axes(5, "log", "risk", "n")), "p2.cod-too-few-curves", id="cod-five-dimensions"
+    ),
+    pytest.param(
+        "q4_2.accuracy", model(BASELINE_LAYERS, "partial", 0.9), "p4.baseline-architecture", id="p4-baseline-handed-in"
+    ),
+    pytest.param(
+        "q4_3.accuracy", model(IMPROVED_LAYERS, 0.5, None, fake=1.0), "p4.one-class", id="p4-predicts-one-class"
+    ),
+    pytest.param(
+        "q4_2.accuracy",
+        model(IMPROVED_LAYERS, "partial", 0.999),
+        "p4.reported-above-measured",
+        id="p4-reported-above-measured",
+    ),
+    pytest.param(
+        "q4_3.accuracy", model(IMPROVED_LAYERS, "partial", None), None, id="p4-weaker-model-reported-honestly"
+    ),
+]
+OBSERVED_ALTERNATIVES = [
+    pytest.param("q1_1.path_plot", figures("1.1", axes(50)), id="paths"),
+    pytest.param("q2_3.cod_plot", figures("2.3", axes(20, "log", "risk R", "sample size n")), id="cod-curves"),
+    pytest.param("q4_3.accuracy", model(IMPROVED_LAYERS, "full", 0.955), id="p4-improved-reported-honestly"),
+]
+
+
+def judge_observation(setup: Setup, check_id: str, observed) -> tuple[Any, CheckResult]:
+    cfg = setup.bundle["configs"][check_id]
+    observed = observed(cfg) if callable(observed) else observed
+    return observed, judge_observed(check_id, observed, setup.bundle["keys"][check_id], CheckConfig(**cfg))
+
+
+def names(graded: dict[str, tuple[Any, CheckResult]]) -> set[str]:
+    """Every misconception the failed checks name."""
+    return {m for _, result in graded.values() for m in result.misconceptions}
+
+
+def expected_names(value: str | tuple[str, ...] | None) -> set[str]:
+    """A NAMES entry as the set of names its mutant's failed checks must give."""
+    return set(value) if isinstance(value, tuple) else {value} - {None}
+
+
+def test_every_mutant_has_its_expected_name_listed_and_every_entry_a_mutant():
+    assert set(NAMES) == {m.id for m in MUTANTS}
+    expected = {n for v in NAMES.values() for n in expected_names(v)} | {m.values[2] for m in OBSERVED_MUTANTS} - {None}
+    assert {m.id for m in MISCONCEPTIONS} - expected == set()
+
+
+@pytest.mark.parametrize("mutant_id", list(NAMES))
+def test_mutant_is_named_as_its_fault(setup, mutant_id):
+    """Its failed checks name its entry, and nothing else; a fault without an entry is named nothing."""
+    expected = expected_names(NAMES[mutant_id])
+    graded = graded_mutant(setup, mutant_id)
+    assert names(graded) == expected, {c: r.message for c, (_, r) in graded.items() if r.status == "failed"}
+
+
+@pytest.mark.parametrize("check_id, observed, expected", OBSERVED_MUTANTS)
+def test_observed_mutant_is_named_as_its_fault(setup, check_id, observed, expected):
+    _, result = judge_observation(setup, check_id, observed)
+    assert result.status == "failed", result.message
+    assert set(result.misconceptions) == {expected} - {None}, result.message
+    if expected:
+        entry = next(m for m in MISCONCEPTIONS if m.id == expected)
+        assert result.message.endswith(f"{entry.name}: {entry.hint}")
+
+
+@pytest.mark.parametrize("check_id, observed", OBSERVED_ALTERNATIVES)
+def test_no_detector_fires_on_a_valid_observation(setup, check_id, observed):
+    observed, result = judge_observation(setup, check_id, observed)
+    assert result.passed, result.message
+    assert detected(check_id, observed, setup.bundle["keys"][check_id], MISCONCEPTIONS) == ()
+
+
+def test_the_baseline_trained_better_passes_unnamed(setup):
+    """The assignment's own "train on more data": the baseline's layers are a mistake only when the accuracy
+    falls short, and a detector explains failed checks alone."""
+    _, result = judge_observation(setup, "q4_2.accuracy", model(BASELINE_LAYERS, "full", None))
+    assert result.passed and result.misconceptions == (), result.message
+
+
+def test_naming_rate(setup):
+    """At least 80 % of all single-fault mutants are named exactly as their fault (printed with -s)."""
+    correct = [i for i, name in NAMES.items() if name and names(graded_mutant(setup, i)) == expected_names(name)]
+    for m in OBSERVED_MUTANTS:
+        check_id, observed, name = m.values
+        _, result = judge_observation(setup, check_id, observed)
+        correct += [m.id] if name and result.misconceptions == (name,) else []
+    total = len(NAMES) + len(OBSERVED_MUTANTS)
+    print(f"\nnamed correctly: {len(correct)} / {total} single-fault mutants ({100 * len(correct) / total:.0f} %)")
+    assert len(correct) >= 0.8 * total

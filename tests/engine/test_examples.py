@@ -67,6 +67,17 @@ def test_each_example_loses_exactly_the_points_of_its_flaw(graded, name):
             assert question.points - lost <= earned < question.points, f"{name}: {q} = {earned}"
 
 
+@pytest.mark.parametrize("name", sorted(_variants()))
+def test_each_example_names_the_known_mistakes_of_its_flaw(graded, name):
+    """Its failed checks name exactly the known mistakes its flaw is made of (the seed student's P1: two)."""
+    config, out = graded
+    variant = _variants()[name]
+    file = f"{name}.zip" if variant.models else f"{name}.ipynb"
+    rows = [r for r in csv.DictReader(open(out / "checks.csv")) if r["file"] == file]
+    assert rows
+    assert {m for r in rows for m in r["misconceptions"].split()} == set(variant.names)
+
+
 def test_gradebook_has_otters_layout(graded):
     config, out = graded
     with open(out / "final_grades.csv") as fh:
