@@ -44,7 +44,9 @@ def _lighter():
 def course(folder: Path):
     """A private grading.yml with its data: problem 1's file and the P4 test segments (128 images each)."""
     folder.mkdir()
-    (folder / "grading.yml").write_text(yaml.safe_dump(yaml.safe_load((ROOT / "grading.yml").read_text())))
+    raw = yaml.safe_load((ROOT / "grading.yml").read_text())
+    raw["environment"]["dir"] = str(load_config(ROOT / "grading.yml").environment.dir)  # the project's
+    (folder / "grading.yml").write_text(yaml.safe_dump(raw))
     config = load_config(folder / "grading.yml")
     problem1.generate(config)
     problem4.generate(config, segments=config.data.problem4.test_segments, images_per_segment=128)

@@ -11,7 +11,6 @@ observations, no kernel). Each is timed as the whole command, the way an instruc
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from conftest import project_config  # noqa: E402
 from engine.test_gradebook import WRONG_RATE  # noqa: E402
 from engine.test_isolation import GOOD_P2, LAMBDAS  # noqa: E402
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="assn1-bench-gradebook-") as tmp:
         root = Path(tmp)
-        shutil.copyfile(ROOT / "grading.yml", root / "grading.yml")
+        (root / "grading.yml").write_text(yaml.safe_dump(project_config()))  # the project's student environment
         assn1 = [sys.executable, "-m", "autograder.cli", "--config", str(root / "grading.yml")]
         subprocess.run([*assn1, "data", "generate"], check=True, capture_output=True)
         p4 = ["data", "generate", "--problem", "4", "--segments", "7", "8", "9", "--images-per-segment", "128"]

@@ -39,7 +39,7 @@ from autograder.executors import ClusterError, DaskCluster, identity_problem, wo
 from autograder.gradebook import NAME
 from autograder.grading import GradeOptions, StationError, job_for, open_station
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, project_config
 from engine.test_isolation import GOOD_P2, LAMBDAS
 
 WRONG_RATE = "def bandwidth_exponent(p):\n    return -1 / (p + 4)\n\ndef risk_exponent(p):\n    return -1 / (p + 4)"
@@ -57,7 +57,7 @@ def _notebook(path: Path, *cells: str) -> None:
 def course(tmp_path_factory):
     """A private grading.yml with its data (P4 test segments at 128 images), and three folders of submissions."""
     root = tmp_path_factory.mktemp("cluster")
-    raw = yaml.safe_load((PROJECT_ROOT / "grading.yml").read_text())
+    raw = project_config()
     raw["limits"].update(cell_timeout_s=30, notebook_timeout_s=120)
     (root / "grading.yml").write_text(yaml.safe_dump(raw))
     config = load_config(root / "grading.yml")
