@@ -182,8 +182,9 @@ def test_otter_grades_image_makes_the_data_when_grading(bundle, tmp_path, monkey
     of only what its Dockerfile adds, setup.sh not run, grades a notebook with the P4 data made on the spot."""
     from otter.grade.utils import merge_scores_to_df
 
-    _, zip_path = bundle
+    config, zip_path = bundle
     monkeypatch.setenv("ASSN1_IMAGES_PER_SEGMENT", "128")
+    python = str(student_env.require(config).python)  # the image's environment: the students' pins
     tree = tmp_path / "autograder"
     for folder in ("source", "submission", "results"):
         (tree / folder).mkdir(parents=True)
@@ -194,7 +195,7 @@ def test_otter_grades_image_makes_the_data_when_grading(bundle, tmp_path, monkey
         )
     nbformat.write(nbformat.v4.new_notebook(), tree / "submission" / "empty.ipynb")
     script = tree / "source" / PROJECT_DIR / "grade_submission.sh"
-    env = {**os.environ, "ASSN1_AUTOGRADER_DIR": str(tree), "PYTHON": sys.executable}
+    env = {**activated(python), "ASSN1_AUTOGRADER_DIR": str(tree), "PYTHON": python}
     done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "wrote data/real_7.gz (128 images)" in done.stdout + done.stderr
