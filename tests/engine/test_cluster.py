@@ -40,6 +40,7 @@ from autograder.gradebook import NAME
 from autograder.grading import GradeOptions, StationError, job_for, open_station
 
 from conftest import PROJECT_ROOT, project_config
+from engine.test_gradebook import ctrl_c_as_in_a_terminal
 from engine.test_isolation import GOOD_P2, LAMBDAS
 
 WRONG_RATE = "def bandwidth_exponent(p):\n    return -1 / (p + 4)\n\ndef risk_exponent(p):\n    return -1 / (p + 4)"
@@ -216,7 +217,9 @@ def test_ctrl_c_stops_the_workers_kernels_and_keeps_what_finished(course, local,
     cli = [sys.executable, "-m", "autograder.cli", "--config", str(course / "grading.yml"), "grade"]
     command = [*cli, str(course / "small"), "-o", str(out), "--scheduler", cluster.scheduler_address]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_in_a_terminal
+    )
     deadline = time.monotonic() + 300
     while _done(out) < 1 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)

@@ -83,11 +83,22 @@ def _rows_done(out: Path) -> int:
         return 0
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child: Ctrl-C's default action, whatever the test runner inherited (a shell's background job
+    ignores SIGINT, and Python keeps an ignored SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_after_first(course, out: Path, sig: int, jobs: str) -> subprocess.CompletedProcess:
     root, folder = course
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     proc = subprocess.Popen(
-        _command(root, folder, out, "-j", jobs), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _command(root, folder, out, "-j", jobs),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     deadline = time.monotonic() + 300
     while _rows_done(out) < 1 and time.monotonic() < deadline and proc.poll() is None:

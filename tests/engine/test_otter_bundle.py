@@ -64,7 +64,12 @@ def through_the_zip(bundle, tmp_path_factory, monkeypatch_module):
         command = [python, "-m", "otter", "run", "-a", str(zip_path), "-o", str(target)]
         command.append(str(EXAMPLES / f"{FULL}.zip"))
         done = subprocess.run(
-            command, cwd=config.path.parent, capture_output=True, text=True, timeout=1800, env=activated(python)
+            command,
+            cwd=config.path.parent,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            env={**activated(python), "PYTHONPATH": str(PROJECT_ROOT)},  # otter imports the zip's plugin from here
         )
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads((target / "results.json").read_text())
