@@ -31,6 +31,18 @@ def project_config(**sections) -> dict:
     return raw
 
 
+def small_course(root: Path) -> Config:
+    """A private grading.yml in `root` with short time limits, and its data: problem 1's file and the P4 test
+    segments at 128 images each (enough for the committed models to score as at full size)."""
+    raw = project_config()
+    raw["limits"].update(cell_timeout_s=30, notebook_timeout_s=120)
+    (root / "grading.yml").write_text(yaml.safe_dump(raw))
+    config = load_config(root / "grading.yml")
+    problem1.generate(config)
+    problem4.generate(config, segments=config.data.problem4.test_segments, images_per_segment=128)
+    return config
+
+
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     """The project's grading.yml copied into tmp_path, so data/ lands there."""

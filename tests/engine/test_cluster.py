@@ -28,18 +28,17 @@ import dask
 import nbformat
 import psutil
 import pytest
-import yaml
 from distributed import Client, LocalCluster, WorkerPlugin
 
 from autograder import __version__
 from autograder.cli import main
 from autograder.config import load_config
-from autograder.data import problem1, problem4
+from autograder.data import problem4
 from autograder.executors import ClusterError, DaskCluster, identity_problem, worker_identity
 from autograder.gradebook import NAME
 from autograder.grading import GradeOptions, StationError, job_for, open_station
 
-from conftest import PROJECT_ROOT, project_config
+from conftest import PROJECT_ROOT, small_course
 from engine.test_gradebook import ctrl_c_as_in_a_terminal
 from engine.test_isolation import GOOD_P2, LAMBDAS
 
@@ -58,12 +57,7 @@ def _notebook(path: Path, *cells: str) -> None:
 def course(tmp_path_factory):
     """A private grading.yml with its data (P4 test segments at 128 images), and three folders of submissions."""
     root = tmp_path_factory.mktemp("cluster")
-    raw = project_config()
-    raw["limits"].update(cell_timeout_s=30, notebook_timeout_s=120)
-    (root / "grading.yml").write_text(yaml.safe_dump(raw))
-    config = load_config(root / "grading.yml")
-    problem1.generate(config)
-    problem4.generate(config, segments=config.data.problem4.test_segments, images_per_segment=128)
+    small_course(root)
     small, model, faulty = root / "small", root / "model", root / "faulty"
     for folder in (small, model, faulty):
         folder.mkdir()

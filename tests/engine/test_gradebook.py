@@ -21,10 +21,9 @@ import pytest
 import yaml
 
 from autograder.cli import main
-from autograder.data import problem1, problem4
 from autograder.gradebook import NAME, open_gradebook
 
-from conftest import PROJECT_ROOT, project_config
+from conftest import PROJECT_ROOT, small_course
 from engine.test_isolation import GOOD_P2, LAMBDAS
 
 WRONG_RATE = "def bandwidth_exponent(p):\n    return -1 / (p + 4)\n\ndef risk_exponent(p):\n    return -1 / (p + 4)"
@@ -35,14 +34,7 @@ SLOW = "import time\ntime.sleep(4)"  # so an interruption lands between submissi
 def course(tmp_path_factory):
     """A private grading.yml with its data, and four small submissions."""
     root = tmp_path_factory.mktemp("gradebook")
-    raw = project_config()
-    raw["limits"].update(cell_timeout_s=30, notebook_timeout_s=120)
-    (root / "grading.yml").write_text(yaml.safe_dump(raw))
-    from autograder.config import load_config
-
-    config = load_config(root / "grading.yml")
-    problem1.generate(config)
-    problem4.generate(config, segments=config.data.problem4.test_segments, images_per_segment=128)
+    small_course(root)
     folder = root / "submissions"
     folder.mkdir()
     variants = {
