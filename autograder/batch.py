@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import time
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +23,11 @@ from typing import TYPE_CHECKING
 from autograder import environment
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config
+from autograder.derived import open_derived
 from autograder.fingerprint import Fingerprint, fingerprint
 from autograder.gradebook import Gradebook, Stored
 from autograder.judging import decode, judge, prepare_keys
-from autograder.keys import build_bundle
+from autograder.keys import build_bundle, kept_keys
 from autograder.results import SubmissionResult
 from autograder.sandbox import choose_isolation
 from autograder.options import GradeOptions
@@ -101,8 +103,9 @@ def run_batch(
     stop_dead_runs(gradebook)
     kernel = environment.require(config)  # refused in one line before anything is kept, rescored or graded
     isolation = choose_isolation(options.isolation, str(kernel.python), kernel.paths)
-    bundle = build_bundle(config, include_hidden=options.include_hidden)
-    fp = fingerprint(config, bundle, isolation.level, gradebook.digest, options.notebook_timeout_s)
+    with closing(open_derived(config)) as derived:
+        bundle = build_bundle(config, options.include_hidden, kept_keys(derived))
+        fp = fingerprint(config, bundle, isolation.level, derived.digest, options.notebook_timeout_s)
     decisions = decide(submissions, gradebook.load(), fp, regrade)
     run_id = gradebook.start_run(None)
     os.environ[RUN_VARIABLE] = f"{gradebook.path}:{run_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from autograder import __version__
@@ -346,8 +347,11 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     started = time.monotonic()
     try:
         outcome = run_batch(config, submissions, options, gradebook, regrade=regrade, executor=executor)
-        manual = _manual_table(gradebook)
+        export_all(config, outcome.results, args.out, _manual_table(gradebook))
+        only = None if args.show_hidden else outcome.changed
+        wall_s = time.monotonic() - started
         entered = gradebook.manual_scores()
+        write_pages(config, outcome.results, args.out, only, args.show_hidden, wall_s, entered)
     except KeyboardInterrupt:
         held = gradebook.load()
         done = sum(s.name in held for s in submissions)
@@ -359,9 +363,6 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
         return 130
     finally:
         gradebook.close()
-    export_all(config, outcome.results, args.out, manual)
-    only = None if args.show_hidden else outcome.changed
-    write_pages(config, outcome.results, args.out, only, args.show_hidden, time.monotonic() - started, entered)
     _grader_files(config, args.out)
     counts = outcome.counts
     print(
@@ -392,9 +393,10 @@ def _interrupt(signum, frame):
 
 def _gradebook_show(args: argparse.Namespace, config: Config) -> int:
     from autograder.batch import decide
+    from autograder.derived import open_derived
     from autograder.fingerprint import fingerprint
     from autograder.gradebook import NAME, open_gradebook
-    from autograder.keys import build_bundle
+    from autograder.keys import build_bundle, kept_keys
     from autograder.sandbox import choose_isolation
     from autograder.submissions import Submission, find_submissions
 
@@ -409,7 +411,8 @@ def _gradebook_show(args: argparse.Namespace, config: Config) -> int:
             else [Submission(s.name, Path(s.source)) for s in stored.values()]
         )
         isolation = choose_isolation("auto").level
-        fp = fingerprint(config, build_bundle(config, include_hidden=True), isolation, gradebook.digest)
+        with closing(open_derived(config)) as derived:
+            fp = fingerprint(config, build_bundle(config, True, kept_keys(derived)), isolation, derived.digest)
         decisions = [d for d in decide([s for s in subs if s.path.is_file()], stored, fp, None)]
     finally:
         gradebook.close()

@@ -64,6 +64,25 @@ def data_files(config: Config) -> list[Path]:
     return sorted(p for p in config.data.dir.iterdir() if p.is_file() and p.resolve().parent not in skip)
 
 
+def derived_digest(config: Config, ids: list[str], file_digest: Callable[[Path], str]) -> str:
+    """What the keys (or reference figures) of `ids` are made from: the grading code, the key builders'
+    view of grading.yml (seed, data settings) and the files of the data and answer-key folders."""
+    from autograder.keys import key_context
+
+    context = key_context(config, "")
+    folders = {config.data.dir, config.data.answer_key_dir}
+    files = sorted({p for folder in folders if folder.is_dir() for p in folder.iterdir() if p.is_file()})
+    return digest(
+        {
+            "code": code_digest(),
+            "ids": ids,
+            "seed": config.assignment.seed,
+            "context": {f.name: getattr(context, f.name) for f in dataclasses.fields(context) if f.name != "rng"},
+            "files": {str(p): file_digest(p) for p in files},
+        }
+    )
+
+
 def fingerprint(
     config: Config, bundle: dict, isolation: str, file_digest: Callable[[Path], str], timeout_s: float | None = None
 ) -> Fingerprint:

@@ -26,9 +26,10 @@ from autograder.results import CheckResult, Concern, SubmissionResult
 
 NAME = "gradebook.sqlite"
 APPLICATION = "assn1-gradebook"
-SCHEMA = 3
+SCHEMA = 4
 # Schema 2 added the hand-graded questions' tables; schema 3 each check's misconceptions and each
-# submission's timings. An older gradebook gains them when opened (MIGRATIONS).
+# submission's timings; schema 4 moved the data files' digests to the course's cache (`derived`),
+# shared by every output folder. An older gradebook is brought up to date when opened (MIGRATIONS).
 _MANUAL_TABLES = """
 CREATE TABLE IF NOT EXISTS manual_scores (
     submission TEXT NOT NULL, question TEXT NOT NULL, score REAL NOT NULL, comment TEXT NOT NULL,
@@ -50,6 +51,7 @@ def _add_columns(db: sqlite3.Connection) -> None:
 MIGRATIONS = {  # schema -> what brings a gradebook of it one step up
     "1": lambda db: db.executescript(_MANUAL_TABLES),
     "2": _add_columns,
+    "3": lambda db: db.execute("DROP TABLE IF EXISTS digests"),
 }
 _TABLES = (
     _MANUAL_TABLES
@@ -68,7 +70,6 @@ CREATE TABLE checks (
     status TEXT NOT NULL, points REAL NOT NULL, max_points REAL NOT NULL, hidden INTEGER NOT NULL,
     message TEXT NOT NULL, concerns TEXT NOT NULL, misconceptions TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (submission, check_id));
-CREATE TABLE digests (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
 """
 )
 
@@ -265,21 +266,6 @@ class Gradebook:
         """(id, pid, workspace) of runs recorded as running whose process is gone (killed, or a power cut)."""
         rows = self._db.execute("SELECT id, pid, workspace FROM runs WHERE state = 'running'").fetchall()
         return [(i, pid, ws) for i, pid, ws in rows if not _alive(pid) or pid == os.getpid()]
-
-    def digest(self, path: Path) -> str:
-        """A file's sha256, from the cache while its size and modification time are unchanged."""
-        from autograder.data.checksum import sha256_file
-
-        stat = path.stat()
-        row = self._db.execute("SELECT size, mtime_ns, sha256 FROM digests WHERE path = ?", (str(path),)).fetchone()
-        if row and row[0] == stat.st_size and row[1] == stat.st_mtime_ns:
-            return row[2]
-        value = sha256_file(path)
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?)", (str(path), stat.st_size, stat.st_mtime_ns, value)
-            )
-        return value
 
 
 def open_gradebook(out_dir: Path, fresh: bool = False) -> Gradebook:

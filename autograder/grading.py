@@ -22,6 +22,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,9 +34,10 @@ from autograder import drift, environment, evidence, execution, isolated, probin
 from autograder.build import ship_package
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config, Limits
+from autograder.derived import open_derived
 from autograder.errors import Assn1Error
 from autograder.judging import encode, judge, measure_files, observation, prepare_keys, score_questions
-from autograder.keys import build_bundle
+from autograder.keys import build_bundle, kept_keys
 from autograder.options import GradeOptions
 from autograder.results import Concern, SubmissionResult, Unobserved
 from autograder.spans import question_label
@@ -111,7 +113,9 @@ def job_for(config: Config, options: GradeOptions, bundle: dict | None = None) -
     batch data prepared here, once; the data files a notebook reads read into it."""
     kernel = environment.require(config)  # student code runs with the declared versions, or not at all
     isolation = sandbox.choose_isolation(options.isolation, str(kernel.python), kernel.paths)
-    bundle = bundle or build_bundle(config, include_hidden=options.include_hidden)
+    if bundle is None:
+        with closing(open_derived(config)) as derived:
+            bundle = build_bundle(config, options.include_hidden, kept_keys(derived))
     keys, problems = prepare_keys(bundle["keys"])
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -385,7 +389,8 @@ def _execute(
         connection_dir=box.connection_dir,
         env=execution.kernel_env(box.scratch, box.shipped, seed, python),
         setup_code=probing.setup_code(seed, token),
-        probe_code={i: probing.probe_code(i, keys[i], str(box.shipped)) for i in check_ids if not ITEMS[i].engine_only},
+        loader_code=probing.loader_code(str(box.shipped)),
+        probe_code={i: probing.probe_code(i, keys[i]) for i in check_ids if not ITEMS[i].engine_only},
         cell_timeout_s=limits.cell_timeout_s,
         notebook_timeout_s=notebook_timeout_s,
         probe_timeout_s=limits.probe_budget_s + 10,

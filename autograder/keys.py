@@ -8,12 +8,15 @@ own generator, seeded by the assignment seed and the check's id, so keys are rep
 from __future__ import annotations
 
 import dataclasses
+import json
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
 from autograder.checks.spec import CheckConfig
 from autograder.config import Config
+from autograder.derived import Derived
 from autograder.errors import Assn1Error, ConfigError
 from autograder.judging import UNBUILT
 from autograder.suite import ITEMS
@@ -81,19 +84,43 @@ def key_context(config: Config, check_id: str) -> KeyContext:
     )
 
 
-def build_bundle(config: Config, include_hidden: bool) -> dict:
+def build_bundle(
+    config: Config, include_hidden: bool, make_keys: Callable[[Config, list[str]], dict] | None = None
+) -> dict:
     """{"configs": {id: settings}, "keys": {id: key}} for the public checks, or for all of them.
 
-    Every key carries the probe time limits, so the probe in the kernel obeys grading.yml. A key
-    builder's Assn1Error (data the user must fix) stops here; any other exception is the grader's
-    bug, recorded in the key as `unbuilt`, so that check comes out "errored" and the others still run.
+    `make_keys` (default `build_keys`) gives the keys of the checks named; a gradebook passes one that
+    keeps them between runs. Every key carries the probe time limits, so the probe in the kernel obeys
+    grading.yml.
     """
     checks = {i: c for i, c in configured_checks(config).items() if include_hidden or not c.hidden}
     limits = {"call_s": config.limits.probe_call_timeout_s, "budget_s": config.limits.probe_budget_s}
+    made = (make_keys or build_keys)(config, list(checks))
     return {
         "configs": {i: dataclasses.asdict(c) for i, c in checks.items()},
-        "keys": {i: {**_make_key(config, i), "limits": limits} for i in checks},
+        "keys": {i: {**made[i], "limits": limits} for i in checks},
     }
+
+
+def kept_keys(derived: Derived) -> Callable[[Config, list[str]], dict]:
+    """`build_keys` through the course's cache: keys are built again only when what they are made from changed."""
+
+    def make(config: Config, ids: list[str]) -> dict:
+        from autograder.fingerprint import derived_digest
+
+        made_from = derived_digest(config, ids, derived.digest)
+        return derived.remember("keys", made_from, lambda: build_keys(config, ids))
+
+    return make
+
+
+def build_keys(config: Config, check_ids: list[str]) -> dict:
+    """Each named check's key, as plain JSON data (so a key kept between runs is the same as a fresh one).
+
+    A key builder's Assn1Error (data the user must fix) stops here; any other exception is the grader's
+    bug, recorded in the key as `unbuilt`, so that check comes out "errored" and the others still run.
+    """
+    return json.loads(json.dumps({i: _make_key(config, i) for i in check_ids}))
 
 
 def unbuilt(bundle: dict) -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import nbformat
 
 from autograder.config import Config
+from autograder.derived import open_derived
+from autograder.fingerprint import derived_digest
 from autograder.gradebook import ManualScore
 from autograder.manual.extract import Answer
 from autograder.manual.formulas import Suggestion
@@ -21,20 +24,32 @@ from autograder.results import SubmissionResult
 
 
 def reference_figures(config: Config) -> dict[str, str]:
-    """Each question's reference figure on this data, as a base64 PNG; a figure that can't be drawn
-    (its data missing) is left out with a warning."""
+    """Each question's reference figure on this data, as a base64 PNG, drawn again only when what they are
+    drawn from changed (the course's cache); a figure that can't be drawn (its data missing) is left out
+    with a warning, said again each time."""
+    from autograder.suite import REFERENCE_FIGURES
+
+    with closing(open_derived(config)) as derived:
+        made_from = derived_digest(config, list(REFERENCE_FIGURES), derived.digest)
+        drawn = derived.remember("reference figures", made_from, lambda: _draw_reference_figures(config))
+    for warning in drawn["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    return drawn["figures"]
+
+
+def _draw_reference_figures(config: Config) -> dict:
     from matplotlib.figure import Figure  # noqa: F401 - loads the Agg canvas the figures use
 
     from autograder.keys import key_context
     from autograder.suite import REFERENCE_FIGURES
 
-    out = {}
+    figures, warnings = {}, []
     for question, draw in REFERENCE_FIGURES.items():
         try:
-            out[question] = figure_png(draw(key_context(config, question)))
+            figures[question] = figure_png(draw(key_context(config, question)))
         except Exception as exc:  # noqa: BLE001 - a page without the reference's figure is still a page
-            print(f"warning: the reference figure of {question} was not drawn: {exc}", file=sys.stderr)
-    return out
+            warnings.append(f"the reference figure of {question} was not drawn: {exc}")
+    return {"figures": figures, "warnings": warnings}
 
 
 def write_pages(

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
+from unittest.mock import patch
 
 import nbformat
 import pytest
 import yaml
 
 from autograder.cli import main
+from autograder.config import load_config
+from autograder.derived import open_derived
 from autograder.gradebook import NAME, open_gradebook
+from autograder.keys import build_keys, kept_keys
 
 from conftest import PROJECT_ROOT, small_course
 from engine.test_isolation import GOOD_P2, LAMBDAS
@@ -124,6 +130,51 @@ def test_a_rerun_with_nothing_changed_keeps_everything(course, reference, capsys
     assert "kept 4, rescored 0, graded 0" in capsys.readouterr().out
     assert {s.name: s.graded_at for s in _load(reference).values()} == before, "nothing was run again"
     assert (reference / "final_grades.csv").read_bytes() == csv_before
+
+
+def test_a_new_output_folder_builds_no_key_and_draws_no_reference_figure(course, reference, tmp_path, monkeypatch, capsys):
+    """The keys (problem 1's risk simulation among them) and the reference figures are kept in the course's
+    cache by the first batch, for every later one."""
+    from autograder import keys
+    from autograder.pages import write
+
+    root, folder = course
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / NAME).write_bytes((reference / NAME).read_bytes())
+    made, drawn = [], []
+    make_key, draw = keys._make_key, write._draw_reference_figures
+    monkeypatch.setattr(keys, "_make_key", lambda config, i: made.append(i) or make_key(config, i))
+    monkeypatch.setattr(write, "_draw_reference_figures", lambda config: drawn.append(1) or draw(config))
+    capsys.readouterr()
+    assert _grade(root, folder, out) == 0
+    assert "kept 4, rescored 0, graded 0" in capsys.readouterr().out
+    assert (made, drawn) == ([], []), "kept, not made again"
+    page = (out / "a" / "feedback.html").read_text()  # a new OUT: every page written, with the kept figures
+    assert page.count("data:image/png;base64,") >= 1
+
+
+def test_kept_keys_equal_fresh_ones_and_a_changed_data_file_makes_them_again(course, tmp_path):
+    root, _ = course
+    shutil.copytree(root / "data", tmp_path / "data", ignore=shutil.ignore_patterns("cache"))
+    shutil.copy(root / "grading.yml", tmp_path / "grading.yml")
+    config = load_config(tmp_path / "grading.yml")
+    ids = ["q1_2_risk.risk_band", "q2_2.exponent_values"]
+    made = []
+
+    def build(config, ids):
+        made.append(1)
+        return build_keys(config, ids)
+
+    with closing(open_derived(config)) as derived:
+        kept = kept_keys(derived)
+        with patch("autograder.keys.build_keys", build):
+            assert kept(config, ids) == kept(config, ids) == build_keys(config, ids)
+            assert len(made) == 1
+            manifest = config.data.dir / "problem4_manifest.json"
+            manifest.write_text(manifest.read_text() + "\n")
+            kept(config, ids)
+    assert len(made) == 2, "made again from the changed file"
 
 
 def test_a_tolerance_change_rescores_from_the_stored_observations(course, reference, tmp_path, capsys):
