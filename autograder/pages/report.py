@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from autograder.config import Config
-from autograder.pages.images import figure_png
 from autograder.pages.render import render
 from autograder.reports import concern_line
 from autograder.results import Status, SubmissionResult
@@ -104,12 +103,14 @@ def _misconceptions(results: list[SubmissionResult]) -> list[dict]:
     return sorted(rows, key=lambda row: (-len(row["who"]), row["id"]))
 
 
+HIST_W, HIST_H, HIST_PAD = 320, 150, 28  # an SVG histogram's plot area and margin, in pixels
+
+
 def _histograms(config: Config, results: list[SubmissionResult]) -> list[dict]:
-    """One histogram of autograded points per problem with autograded questions, and of the total."""
+    """One histogram of autograded points per problem with autograded questions, and of the total: bins
+    and their bars' geometry, drawn as inline SVG by the template (no image to render)."""
     if not results:
         return []
-    from matplotlib.figure import Figure
-
     panels = []
     for name, problem in config.problems.items():
         autograded = [q for q, question in problem.questions.items() if not question.manual]
@@ -118,17 +119,31 @@ def _histograms(config: Config, results: list[SubmissionResult]) -> list[dict]:
             most = sum(problem.questions[q].points for q in autograded)
             panels.append((f"{problem.title} (autograded, of {most:g})", scores, most))
     panels.append((f"Total (autograded, of {results[0].possible:g})", [r.total for r in results], results[0].possible))
-    out = []
-    for title, scores, most in panels:
-        figure = Figure(figsize=(4.2, 2.6))
-        ax = figure.add_subplot()
-        ax.hist(scores, bins=min(20, max(5, int(most))), range=(0, most), color="#4a78b5", edgecolor="white")
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("points", fontsize=8)
-        ax.set_ylabel("submissions", fontsize=8)
-        ax.tick_params(labelsize=7)
-        out.append({"title": title, "png": figure_png(figure, dpi=90)})
-    return out
+    return [_histogram(title, scores, most) for title, scores, most in panels]
+
+
+def _histogram(title: str, scores: list[float], most: float) -> dict:
+    """Equal bins over [0, most] (the last one closed), as numpy's histogram makes them, and each bar's box."""
+    count = min(20, max(5, int(most)))
+    width = most / count if most > 0 else 1.0
+    heights = [0] * count
+    for score in scores:
+        heights[min(count - 1, max(0, int(score / width)))] += 1
+    tallest = max(heights) or 1
+    step = HIST_W / count
+    bars = [
+        {
+            "low": i * width,
+            "high": (i + 1) * width,
+            "count": n,
+            "x": HIST_PAD + i * step,
+            "y": HIST_PAD + HIST_H * (1 - n / tallest),
+            "w": step - 1,
+            "h": HIST_H * n / tallest,
+        }
+        for i, n in enumerate(heights)
+    ]
+    return {"title": title, "bars": bars, "tallest": tallest, "most": most, "w": HIST_W, "h": HIST_H, "pad": HIST_PAD}
 
 
 def _timing(results: list[SubmissionResult], wall_s: float | None) -> dict:

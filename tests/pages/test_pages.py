@@ -121,6 +121,10 @@ def _open(browser, path: Path, shot: Path) -> dict:
             links: [...document.querySelectorAll('a[href]')].map(a => a.href),
             ids: [...document.querySelectorAll('[id]')].map(e => e.id),
             images: [...document.images].map(i => [i.naturalWidth, i.naturalHeight, i.complete]),
+            histograms: [...document.querySelectorAll('svg[aria-label^="histogram"]')].map(s => ({
+                width: s.getBoundingClientRect().width,
+                counts: [...s.querySelectorAll('rect')].map(r => Number(r.dataset.count)),
+            })),
             questions: [...document.querySelectorAll('section[data-question]')].map(s => [s.dataset.question, s.dataset.points, s.dataset.manual, s.dataset.graded]),
             answers: [...document.querySelectorAll('section[data-submission]')].map(s => ({
                 name: s.dataset.submission, method: s.dataset.method, state: s.dataset.state, score: s.dataset.score,
@@ -177,7 +181,11 @@ def test_the_example_pages_are_sound_and_show_the_csvs_points(graded_examples, b
         assert len(seen["images"]) >= 3, "the notebook's figures and the reference's are on the page"
     seen = _open(browser, out / "report.html", tmp_path / "report.png")
     _assert_sound(seen, out / "report.html", id_cache)
-    assert len(seen["images"]) == 5, "four problems and the total"
+    submissions = [row for file, row in rows.items() if file != "points-per-question"]
+    graded = sum(not row["grading_status"].startswith("Not graded") for row in submissions)
+    assert len(seen["histograms"]) == 5, "four problems and the total"
+    for histogram in seen["histograms"]:
+        assert histogram["width"] > 300 and sum(histogram["counts"]) == graded, "each graded submission in one bar"
 
 
 def test_hostile_content_never_runs_or_becomes_markup(hostile, browser, id_cache, tmp_path):
