@@ -90,13 +90,14 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 @dataclass(frozen=True)
 class RunSpec:
     """How to run one notebook: the sandbox's command prefix, its folders and environment, the grader's
-    own code (setup, one probe per check) and the time limits."""
+    own code (setup, the probes' loader, one probe per check) and the time limits."""
 
     prefix: list[str]
     scratch: Path
     connection_dir: Path
     env: dict[str, str]
     setup_code: str
+    loader_code: str
     probe_code: dict[str, str]
     cell_timeout_s: float
     notebook_timeout_s: float
@@ -169,6 +170,9 @@ async def _run(nb: nbformat.NotebookNode, spec: RunSpec) -> Execution:
                             replay.append(position)
                     position += 1
                 result.timed("cells", cells_started)
+                t0 = time.monotonic()
+                await _execute_code(client, spec.loader_code, timeout=spec.probe_timeout_s)
+                result.timed("probe loading", t0)
                 for check_id, code in probe_code.items():
                     t0 = time.monotonic()
                     text = await _execute_code(client, code, timeout=spec.probe_timeout_s)

@@ -1,9 +1,10 @@
-"""The code the grader sends into a student's kernel: the setup cell and one probe cell per check.
+"""The code the grader sends into a student's kernel: the setup cell, the loader and one probe cell per check.
 
-A probe cell imports the shipped checking code afresh (whatever the notebook put in sys.modules is
-dropped first), calls the item's probe on the notebook's globals and the key's *inputs* (fields
-marked secret never enter the kernel, `judging.probe_inputs`), and prints the plain-data result
-between markers as JSON, or the probe's own exception (the grader's fault) as `probe_error`.
+Once the notebook has run, the loader imports the shipped checking code afresh (whatever the notebook
+put in sys.modules is dropped first), once per kernel. A probe cell then calls the item's probe on the
+notebook's globals and the key's *inputs* (fields marked secret never enter the kernel,
+`judging.probe_inputs`), and prints the plain-data result between markers as JSON, or the probe's own
+exception (the grader's fault) as `probe_error`.
 """
 
 from __future__ import annotations
@@ -104,17 +105,27 @@ __assn1_setup({seed}, {token!r}, {mime!r})
 del __assn1_setup
 """
 
+LOADER_TEMPLATE = """
+def __assn1_load():
+    import sys
+    for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
+        del sys.modules[name]
+    sys.path.insert(0, {shipped!r})
+    try:
+        import autograder.suite
+    finally:
+        sys.path.remove({shipped!r})
+
+
+__assn1_load()
+del __assn1_load
+"""
+
 PROBE_TEMPLATE = """
 def __assn1_probe():
     import json, sys
     try:
-        for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
-            del sys.modules[name]
-        sys.path.insert(0, {shipped!r})
-        try:
-            from autograder.suite import ITEMS
-        finally:
-            sys.path.remove({shipped!r})
+        ITEMS = sys.modules["autograder.suite"].ITEMS  # loaded once the notebook had run (LOADER_TEMPLATE)
         scope = globals()
         answers = {{name: scope[name] for name in {answers!r} if name in scope}}
         text = json.dumps({{"value": ITEMS[{check_id!r}].probe(answers, json.loads({key!r}))}})
@@ -134,9 +145,13 @@ def setup_code(seed: int, token: str) -> str:
     return SETUP_TEMPLATE.format(seed=seed, token=token, mime=FIGURES_MIME)
 
 
-def probe_code(check_id: str, key: dict, shipped: str) -> str:
+def loader_code(shipped: str) -> str:
+    """The cell that loads the checking code from `shipped` once the notebook has run."""
+    return LOADER_TEMPLATE.format(shipped=shipped)
+
+
+def probe_code(check_id: str, key: dict) -> str:
     return PROBE_TEMPLATE.format(
-        shipped=shipped,
         answers=list(ITEMS[check_id].answers),
         check_id=check_id,
         key=json.dumps(probe_inputs(check_id, key)),
