@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,13 +131,17 @@ def usable_columns(observed: dict, n_cols: int) -> list[int]:
     return sorted({j for j in _indices(observed) or [] if 0 <= j < n_cols})
 
 
+def _quantile(p: float) -> float:
+    """The standard normal's p-quantile (the standard library's, exact to double precision: importing
+    scipy.stats for it cost a second of every grade)."""
+    return statistics.NormalDist().inv_cdf(p)
+
+
 def beta_tolerance(spread: list[list[float]], alpha: float, n_strong: int) -> float:
     """Standard errors an honest estimate may lie from the refit on S_hat: each honest variant's deviation
     is normal (mean m, sd s, in standard errors), so |m| + z s with a Bonferroni z bounds all strong
     coefficients at once with probability 1 - alpha."""
-    from scipy.stats import norm
-
-    z = norm.ppf(1 - alpha / (2 * max(n_strong, 1)))
+    z = _quantile(1 - alpha / (2 * max(n_strong, 1)))
     return max(abs(m) + z * s for m, s in spread)
 
 
@@ -194,19 +199,15 @@ def lower_factor(spread: list[list[float]], alpha: float) -> float:
     """The least ratio of an honest out-of-sample estimate to the in-sample error of the same least-squares
     fit: (ratio - 1)^(1/3) is close to normal (Wilson-Hilferty) for each honest variant; the smallest
     alpha/2 quantile over the variants, never below 1 (cross-validating a fixed fit never beats it)."""
-    from scipy.stats import norm
-
-    z = norm.ppf(alpha / 2)
+    z = _quantile(alpha / 2)
     return 1.0 + min(max(m + z * s, 0.0) ** 3 for m, s in spread)
 
 
 def upper_factor(spread: list[float], alpha: float) -> float:
     """The largest ratio of an honest estimate to the noise variance: the 1 - alpha/2 quantile of a
     log-normal fitted to the most pessimistic honest procedure's estimates."""
-    from scipy.stats import norm
-
     m, s = spread
-    return math.exp(m + norm.ppf(1 - alpha / 2) * s)
+    return math.exp(m + _quantile(1 - alpha / 2) * s)
 
 
 def check_risk_band(observed: dict, key: dict, *, cfg: CheckConfig) -> CheckResult:
