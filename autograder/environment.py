@@ -11,6 +11,7 @@ and what was installed (the lock), so a changed pin rebuilds it and an unchanged
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -147,12 +148,27 @@ def interpreter(env_dir: Path) -> Path:
 
 
 def inspect(config: Config) -> Installed | None:
-    """What the environment in `environment.dir` holds, or None when there is none."""
+    """What the environment in `environment.dir` holds, or None when there is none. Asked once per process
+    while the environment's interpreter, stamp and package folders are unchanged (a batch asks for it
+    where it decides, where it builds its job and at each station)."""
     env_dir = config.environment.dir
     python = interpreter(env_dir)
     if not python.exists():
         return None
-    wanted = {name: _candidates(name) for name in config.environment.packages}
+    changes = tuple(_mtime(p) for p in (python, env_dir / STAMP, *sorted(env_dir.glob("lib*/python*/site-packages"))))
+    return _inspect(env_dir, python, tuple(config.environment.packages), changes)
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _inspect(env_dir: Path, python: Path, packages: tuple[str, ...], changes: tuple) -> Installed | None:
+    wanted = {name: _candidates(name) for name in packages}
     try:
         done = subprocess.run(
             [str(python), "-I", "-c", INSPECT, json.dumps(wanted)], capture_output=True, text=True, timeout=120
