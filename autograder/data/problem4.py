@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -169,8 +170,11 @@ def test_set(data_dir: Path, cache_dir: Path, test_segments: Iterable[int]) -> T
     """The test segments decompressed once into the cache folder, reused while their sources are unchanged.
 
     The cache is named by the digest of the source files and checked against its own recorded digest
-    each time it is reused; a stale or damaged cache is rebuilt.
+    each time it is reused; a stale or damaged cache is rebuilt. Digests come from the course's cache
+    while a file's size and modification time hold (`derived`), so a reuse reads no file whole.
     """
+    from autograder.derived import open_derived
+
     sources = []
     for segment in test_segments:
         for kind in calcium.KINDS:
@@ -181,15 +185,16 @@ def test_set(data_dir: Path, cache_dir: Path, test_segments: Iterable[int]) -> T
                     f"`assn1 data generate --problem 4` (stand-ins) or `assn1 data fetch --problem 4`."
                 )
             sources.append(path)
-    tag = hashlib.sha256("".join(sha256_file(p) for p in sources).encode()).hexdigest()[:16]
-    folder = Path(cache_dir) / f"p4_test_{tag}"
-    meta_file = folder / "meta.json"
-    if meta_file.exists():
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        if sha256_file(folder / "images.npy") == meta["sha256"]:
-            _readable_by_all(folder)
-            return TestSet(folder / "images.npy", folder / "labels.npy", meta["count"], meta["sha256"])
-        shutil.rmtree(folder)
+    with closing(open_derived(cache_dir)) as derived:
+        tag = hashlib.sha256("".join(derived.digest(p) for p in sources).encode()).hexdigest()[:16]
+        folder = Path(cache_dir) / f"p4_test_{tag}"
+        meta_file, images = folder / "meta.json", folder / "images.npy"
+        if meta_file.exists():
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            if images.is_file() and derived.digest(images) == meta["sha256"]:
+                _readable_by_all(folder)
+                return TestSet(images, folder / "labels.npy", meta["count"], meta["sha256"])
+            shutil.rmtree(folder)
     return _build_test_set(sources, folder)
 
 
