@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,9 +29,9 @@ from autograder.fingerprint import Fingerprint, fingerprint
 from autograder.gradebook import Gradebook, Stored
 from autograder.judging import decode, judge, prepare_keys
 from autograder.keys import build_bundle, kept_keys
+from autograder.options import GradeOptions
 from autograder.results import SubmissionResult
 from autograder.sandbox import choose_isolation
-from autograder.options import GradeOptions
 from autograder.submissions import Submission
 
 if TYPE_CHECKING:
@@ -97,13 +98,14 @@ def run_batch(
     regrade: set[str] | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    before_grading: Callable[[], None] | None = None,
 ) -> Outcome:
     """Bring the gradebook up to date for `submissions` and return their results in input order; what must be
-    graded goes to `executor` (default: `jobs` processes on this machine)."""
+    graded goes to `executor` (default: `jobs` processes on this machine), after `before_grading` is called."""
     stop_dead_runs(gradebook)
     kernel = environment.require(config)  # refused in one line before anything is kept, rescored or graded
     isolation = choose_isolation(options.isolation, str(kernel.python), kernel.paths)
-    with closing(open_derived(config)) as derived:
+    with closing(open_derived(config.data.cache_dir)) as derived:
         bundle = build_bundle(config, options.include_hidden, kept_keys(derived))
         fp = fingerprint(config, bundle, isolation.level, derived.digest, options.notebook_timeout_s)
     decisions = decide(submissions, gradebook.load(), fp, regrade)
@@ -120,6 +122,8 @@ def run_batch(
         if todo:  # the engine (kernels, notebooks) is loaded only when something runs
             from autograder.grading import grade_batch
 
+            if before_grading is not None:
+                before_grading()
             digests = {s.name: content_digest(s.path) for s in todo}
 
             def record(result: SubmissionResult) -> None:

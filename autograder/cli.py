@@ -326,6 +326,7 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
 
     from autograder.batch import GradeOptions, run_batch
     from autograder.gradebook import open_gradebook
+    from autograder.manual.formulas import Judge
     from autograder.pages.write import write_pages
     from autograder.reports import export_all
     from autograder.submissions import find_submissions
@@ -345,25 +346,28 @@ def _grade(args: argparse.Namespace, config: Config) -> int:
     gradebook = open_gradebook(args.out, fresh=args.fresh)
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped batch keeps what finished, like Ctrl-C
     started = time.monotonic()
-    try:
-        outcome = run_batch(config, submissions, options, gradebook, regrade=regrade, executor=executor)
-        export_all(config, outcome.results, args.out, _manual_table(gradebook))
-        only = None if args.show_hidden else outcome.changed
-        wall_s = time.monotonic() - started
-        entered = gradebook.manual_scores()
-        write_pages(config, outcome.results, args.out, only, args.show_hidden, wall_s, entered)
-    except KeyboardInterrupt:
-        held = gradebook.load()
-        done = sum(s.name in held for s in submissions)
-        print(
-            f"assn1: interrupted: the gradebook keeps {done} of {len(submissions)} submission(s); run the same "
-            "command to grade the rest.",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        gradebook.close()
-    _grader_files(config, args.out)
+    with Judge() as judge:  # suggests verdicts on the graded submissions' formulas once the batch is done
+        try:  # warmed as grading starts, so its imports overlap the notebooks
+            outcome = run_batch(
+                config, submissions, options, gradebook, regrade=regrade, executor=executor, before_grading=judge.warm
+            )
+            export_all(config, outcome.results, args.out, _manual_table(gradebook))
+            only = None if args.show_hidden else outcome.changed
+            wall_s = time.monotonic() - started
+            entered = gradebook.manual_scores()
+            write_pages(config, outcome.results, args.out, only, args.show_hidden, wall_s, entered)
+        except KeyboardInterrupt:
+            held = gradebook.load()
+            done = sum(s.name in held for s in submissions)
+            print(
+                f"assn1: interrupted: the gradebook keeps {done} of {len(submissions)} submission(s); run the same "
+                "command to grade the rest.",
+                file=sys.stderr,
+            )
+            return 130
+        finally:
+            gradebook.close()
+        _grader_files(config, args.out, judge)
     counts = outcome.counts
     print(
         f"kept {counts['keep']}, rescored {counts['rescore']}, graded {counts['grade']} (gradebook {_show(args.out / 'gradebook.sqlite')})"
@@ -411,7 +415,7 @@ def _gradebook_show(args: argparse.Namespace, config: Config) -> int:
             else [Submission(s.name, Path(s.source)) for s in stored.values()]
         )
         isolation = choose_isolation("auto").level
-        with closing(open_derived(config)) as derived:
+        with closing(open_derived(config.data.cache_dir)) as derived:
             fp = fingerprint(config, build_bundle(config, True, kept_keys(derived)), isolation, derived.digest)
         decisions = [d for d in decide([s for s in subs if s.path.is_file()], stored, fp, None)]
     finally:
@@ -452,12 +456,13 @@ def _manual_table(gradebook) -> dict:
     return manual_table(gradebook)
 
 
-def _grader_files(config: Config, out: Path) -> None:
-    """manual_suggestions.csv and OUT/manual/ after a batch; a failure here costs no grade, only these files."""
+def _grader_files(config: Config, out: Path, judge=None) -> None:
+    """manual_suggestions.csv and OUT/manual/ after a batch (with the batch's formula `judge`); a failure
+    here costs no grade, only these files."""
     from autograder.manual.commands import grader_files
 
     try:
-        _print_grader_files(grader_files(config, out))
+        _print_grader_files(grader_files(config, out, judge))
     except Exception as exc:  # noqa: BLE001 - the grades are written; these files can be made again
         print(
             f"assn1: warning: no manual_suggestions.csv or manual pages ({exc}); run `assn1 gradebook suggest {out}`.",

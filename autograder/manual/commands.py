@@ -14,6 +14,7 @@ from pathlib import Path
 from autograder.config import Config
 from autograder.errors import Assn1Error
 from autograder.gradebook import NAME, Gradebook, open_gradebook
+from autograder.manual.formulas import Judge
 from autograder.manual.review import SUGGESTIONS_CSV, read_answers, refresh_suggestions, write_suggestions
 from autograder.manual.scores import manual_questions, read_scores, template_rows
 
@@ -78,10 +79,11 @@ def import_manual(config: Config, out: Path, file: Path, grader: str, show_hidde
     return Imported(len(scores), len(scored), len({s.question for s in scores}), out / FINAL_GRADES, pages)
 
 
-def grader_files(config: Config, out: Path) -> GraderFiles:
-    """Bring the stored suggestions up to date; write manual_suggestions.csv and the pages in OUT/manual/."""
+def grader_files(config: Config, out: Path, judge: Judge | None = None) -> GraderFiles:
+    """Bring the stored suggestions up to date (with `judge`, when the caller started one); write
+    manual_suggestions.csv and the pages in OUT/manual/."""
     with _opened(out) as gradebook:
-        suggestions = refresh_suggestions(config, out, gradebook)
+        suggestions = refresh_suggestions(config, out, gradebook, judge=judge)
         write_suggestions(suggestions, out / SUGGESTIONS_CSV)
         return GraderFiles(out / SUGGESTIONS_CSV, _manual_pages(config, out, gradebook, suggestions))
 

@@ -87,6 +87,7 @@ class Judge:
             raise ValueError(f"parser should be one of {', '.join(PARSERS)}; got {parser!r}")
         self.parser, self.timeout_s, self.memory_mb = parser, timeout_s, memory_mb
         self._proc: subprocess.Popen | None = None
+        self._ready = False
 
     def __enter__(self) -> Judge:
         return self
@@ -95,16 +96,19 @@ class Judge:
         self.close()
 
     def close(self) -> None:
+        """Stop the worker: it holds nothing to keep, so it is killed rather than left to tear sympy down."""
         if self._proc is not None:
             try:
                 self._proc.stdin.close()
-                self._proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                self._proc.kill()
-                self._proc.wait()
+            except OSError:
+                pass
+            self._proc.kill()
+            self._proc.wait()
             self._proc = None
 
-    def _start(self) -> subprocess.Popen:
+    def warm(self) -> None:
+        """Start the worker now without waiting for it: its imports (sympy, about a second) then overlap
+        whatever the caller does before its first answer."""
         if self._proc is None or self._proc.poll() is not None:
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME", "LANG", "TMPDIR")}
             self._proc = subprocess.Popen(
@@ -115,6 +119,11 @@ class Judge:
                 text=True,
                 env=env,
             )
+            self._ready = False
+
+    def _start(self) -> subprocess.Popen:
+        self.warm()
+        if not self._ready:
             # the imports (sympy, the parser) happen before "ready" and count against no answer's time
             ready, _, _ = select.select([self._proc.stdout], [], [], STARTUP_S)
             if not ready or self._proc.stdout.readline().strip() != "ready":
@@ -124,6 +133,7 @@ class Judge:
                 raise Assn1Error(
                     f"the formula parser ({self.parser}) did not start within {STARTUP_S:g} s; is sympy installed?"
                 )
+            self._ready = True
         return self._proc
 
     def judge(self, formula: Formula, found: list[Candidate]) -> Suggestion:

@@ -101,13 +101,15 @@ def refresh_suggestions(
     gradebook: Gradebook,
     parser: str = DEFAULT_PARSER,
     progress: Callable[[str], None] | None = None,
+    judge: Judge | None = None,
 ) -> dict[str, list[Suggestion]]:
     """The suggestions of every stored submission, computed for those whose notebook (or the judging)
-    changed since they were stored, and stored again; the others read from the gradebook."""
+    changed since they were stored, and stored again; the others read from the gradebook. `judge`: one
+    the caller started (and closes); else one is started when needed and closed here."""
     stored = gradebook.load()
     held = gradebook.suggestions()
     out: dict[str, list[Suggestion]] = {}
-    judge = None
+    own = judge is None
     try:
         for name, submission in stored.items():
             digest = _digest(out_dir, submission, parser)
@@ -121,7 +123,7 @@ def refresh_suggestions(
             out[name] = suggestions_for(read_answers(config, out_dir, submission), judge)
             gradebook.record_suggestions(name, digest, [dataclasses.asdict(s) for s in out[name]])
     finally:
-        if judge is not None:
+        if own and judge is not None:
             judge.close()
     return out
 
