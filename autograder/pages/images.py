@@ -28,7 +28,7 @@ def reencode(data: str | bytes, max_side: int = MAX_SIDE) -> str | None:
         return None
     picture.thumbnail((max_side, max_side))
     out = io.BytesIO()
-    picture.save(out, format="PNG", optimize=True)
+    picture.save(out, format="PNG")  # optimize=True: 3 % smaller, 3 times slower
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
