@@ -27,11 +27,12 @@ from autograder.submissions import find_submissions
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bare_seconds(notebook: Path, data_dir: Path) -> float:
-    """nbclient alone, on the cells the engine runs (otter lines removed, otter_ignore cells skipped)."""
+def bare_seconds(notebook: Path, data_dir: Path, python: str = "") -> float:
+    """nbclient alone, on the cells the engine runs (otter lines removed, otter_ignore cells skipped), on
+    `python` (the students' environment's interpreter) when given, else on the python3 kernelspec's."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        shutil.copytree(data_dir, work / "data", ignore=shutil.ignore_patterns("answer_key"))
+        shutil.copytree(data_dir, work / "data", ignore=shutil.ignore_patterns("answer_key", "cache"))
         nb = execution.prepare(nbformat.read(notebook, as_version=4))
         client = NotebookClient(
             nb,
@@ -40,6 +41,9 @@ def bare_seconds(notebook: Path, data_dir: Path) -> float:
             skip_cells_with_tag=execution.IGNORE_TAG,
             resources={"metadata": {"path": str(work)}},
         )
+        if python:
+            client.km = execution.ConfinedKernelManager(kernel_name="python3")
+            client.km.python = python
         started = time.monotonic()
         client.execute()
         return time.monotonic() - started
