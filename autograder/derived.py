@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autograder.config import Config
 from autograder.data.checksum import sha256_file
 
 NAME = "derived.sqlite"
@@ -38,7 +37,9 @@ class Derived:
         if row and row[0] == stat.st_size and row[1] == stat.st_mtime_ns:
             return row[2]
         value = sha256_file(path)
-        self._write("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?)", (str(path), stat.st_size, stat.st_mtime_ns, value))
+        self._write(
+            "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?)", (str(path), stat.st_size, stat.st_mtime_ns, value)
+        )
         return value
 
     def remember(self, name: str, made_from: str, make: Callable[[], Any]) -> Any:
@@ -63,9 +64,10 @@ class Derived:
             pass
 
 
-def open_derived(config: Config) -> Derived:
-    """The course's cache in its data folder's cache folder; in memory when that can't be written."""
-    path = config.data.cache_dir / NAME
+def open_derived(cache_dir: Path) -> Derived:
+    """The course's cache in its data folder's cache folder (grading.yml's `data.cache_dir`); in memory
+    when that can't be written."""
+    path = Path(cache_dir) / NAME
     try:
         return Derived(_connect(path))
     except sqlite3.OperationalError:  # locked past the timeout, or a folder it can't write: not kept this time

@@ -114,7 +114,7 @@ def job_for(config: Config, options: GradeOptions, bundle: dict | None = None) -
     kernel = environment.require(config)  # student code runs with the declared versions, or not at all
     isolation = sandbox.choose_isolation(options.isolation, str(kernel.python), kernel.paths)
     if bundle is None:
-        with closing(open_derived(config)) as derived:
+        with closing(open_derived(config.data.cache_dir)) as derived:
             bundle = build_bundle(config, options.include_hidden, kept_keys(derived))
     keys, problems = prepare_keys(bundle["keys"])
     for problem in problems:

@@ -29,7 +29,7 @@ def reference_figures(config: Config) -> dict[str, str]:
     with a warning, said again each time."""
     from autograder.suite import REFERENCE_FIGURES
 
-    with closing(open_derived(config)) as derived:
+    with closing(open_derived(config.data.cache_dir)) as derived:
         made_from = derived_digest(config, list(REFERENCE_FIGURES), derived.digest)
         drawn = derived.remember("reference figures", made_from, lambda: _draw_reference_figures(config))
     for warning in drawn["warnings"]:

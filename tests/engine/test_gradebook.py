@@ -22,15 +22,14 @@ from unittest.mock import patch
 import nbformat
 import pytest
 import yaml
+from conftest import PROJECT_ROOT, small_course
+from engine.test_isolation import GOOD_P2, LAMBDAS
 
 from autograder.cli import main
 from autograder.config import load_config
 from autograder.derived import open_derived
 from autograder.gradebook import NAME, open_gradebook
 from autograder.keys import build_keys, kept_keys
-
-from conftest import PROJECT_ROOT, small_course
-from engine.test_isolation import GOOD_P2, LAMBDAS
 
 WRONG_RATE = "def bandwidth_exponent(p):\n    return -1 / (p + 4)\n\ndef risk_exponent(p):\n    return -1 / (p + 4)"
 SLOW = "import time\ntime.sleep(4)"  # so an interruption lands between submissions
@@ -132,7 +131,9 @@ def test_a_rerun_with_nothing_changed_keeps_everything(course, reference, capsys
     assert (reference / "final_grades.csv").read_bytes() == csv_before
 
 
-def test_a_new_output_folder_builds_no_key_and_draws_no_reference_figure(course, reference, tmp_path, monkeypatch, capsys):
+def test_a_new_output_folder_builds_no_key_and_draws_no_reference_figure(
+    course, reference, tmp_path, monkeypatch, capsys
+):
     """The keys (problem 1's risk simulation among them) and the reference figures are kept in the course's
     cache by the first batch, for every later one."""
     from autograder import keys
@@ -166,7 +167,7 @@ def test_kept_keys_equal_fresh_ones_and_a_changed_data_file_makes_them_again(cou
         made.append(1)
         return build_keys(config, ids)
 
-    with closing(open_derived(config)) as derived:
+    with closing(open_derived(config.data.cache_dir)) as derived:
         kept = kept_keys(derived)
         with patch("autograder.keys.build_keys", build):
             assert kept(config, ids) == kept(config, ids) == build_keys(config, ids)
