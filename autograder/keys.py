@@ -90,8 +90,8 @@ def build_bundle(
 ) -> dict:
     """{"configs": {id: settings}, "keys": {id: key}} for the public checks, or for all of them.
 
-    `make_keys` (default `build_keys`) gives the keys of the checks named; a gradebook passes one that
-    keeps them between runs. Every key carries the probe time limits, so the probe in the kernel obeys
+    `make_keys` (default `build_keys`) gives the keys of the checks named; a batch passes `kept_keys`,
+    which keeps them in the course's cache between runs. Every key carries the probe time limits, so the probe in the kernel obeys
     grading.yml.
     """
     checks = {i: c for i, c in configured_checks(config).items() if include_hidden or not c.hidden}
