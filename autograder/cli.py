@@ -7,11 +7,15 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder import __version__
 from autograder.config import Config, RemoteSource, find_config, load_config
 from autograder.errors import Assn1Error
 from autograder.sandbox import LEVELS
+
+if TYPE_CHECKING:
+    from autograder.manual.formulas import Judge
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -456,7 +460,7 @@ def _manual_table(gradebook) -> dict:
     return manual_table(gradebook)
 
 
-def _grader_files(config: Config, out: Path, judge=None) -> None:
+def _grader_files(config: Config, out: Path, judge: Judge | None = None) -> None:
     """manual_suggestions.csv and OUT/manual/ after a batch (with the batch's formula `judge`); a failure
     here costs no grade, only these files."""
     from autograder.manual.commands import grader_files

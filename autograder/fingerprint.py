@@ -70,15 +70,15 @@ def derived_digest(config: Config, ids: list[str], file_digest: Callable[[Path],
     from autograder.keys import key_context
 
     context = key_context(config, "")
-    folders = {config.data.dir, config.data.answer_key_dir}
-    files = sorted({p for folder in folders if folder.is_dir() for p in folder.iterdir() if p.is_file()})
+    folder = config.data.answer_key_dir
+    answer_keys = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
     return digest(
         {
             "code": code_digest(),
             "ids": ids,
             "seed": config.assignment.seed,
             "context": {f.name: getattr(context, f.name) for f in dataclasses.fields(context) if f.name != "rng"},
-            "files": {str(p): file_digest(p) for p in files},
+            "files": {str(p): file_digest(p) for p in [*data_files(config), *answer_keys]},
         }
     )
 
